@@ -1,0 +1,61 @@
+import { defineCommand, runCommand, renderUsage, type CommandDef } from 'citty';
+import { describeError } from './core/errors.js';
+import { ConfigError } from './core/errors.js';
+import { EXIT, exitCodeForError, wasReported } from './cli/exit-codes.js';
+import { VERSION } from './version.js';
+
+const main = defineCommand({
+  meta: { name: 'imap-backup-tool', version: VERSION, description: 'Incremental IMAP backup to .eml files, ZIP archives and a report by e-mail' },
+  subCommands: {
+    run: () => import('./commands/run.js').then((m) => m.default),
+    check: () => import('./commands/check.js').then((m) => m.default),
+  },
+});
+
+async function loadSubCommand(name: string): Promise<CommandDef | undefined> {
+  const subs = main.subCommands as Record<string, () => Promise<CommandDef>>;
+  return subs[name] ? subs[name]() : undefined;
+}
+
+/** Our own error handling around citty, so every failure maps to a documented exit code. */
+async function cli(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const sub = argv[0] && !argv[0].startsWith('-') ? await loadSubCommand(argv[0]) : undefined;
+    const usage = await renderUsage(sub ?? main, sub ? main : undefined);
+    // citty colours its usage unconditionally; a redirected or scheduled run wants plain text.
+    process.stdout.write(`${process.stdout.isTTY ? usage : usage.replace(/\x1b\[[0-9;]*m/g, '')}\n`);
+    return EXIT.ok;
+  }
+  // No command (a scheduled task's usual line) means `run`; citty's own default would read the
+  // first flag's value as a command name.
+  const rawArgs = argv[0] === undefined || argv[0].startsWith('-') ? ['run', ...argv] : argv;
+  try {
+    // Dispatched here rather than by citty, which drops a subcommand's return value (our exit code).
+    const sub = await loadSubCommand(rawArgs[0] as string);
+    if (!sub) throw Object.assign(new Error(`Unknown command "${rawArgs[0]}"`), { name: 'CLIError' });
+    const { result } = await runCommand(sub, { rawArgs: rawArgs.slice(1) });
+    return typeof result === 'number' ? result : EXIT.ok;
+  } catch (err) {
+    const verbose = argv.includes('--verbose');
+    if (err instanceof ConfigError || (err as { name?: string })?.name === 'CLIError') {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      if (!(err instanceof ConfigError)) process.stderr.write(`Run "imap-backup-tool --help" for the commands and flags.\n`);
+      return EXIT.config;
+    }
+    if (!wasReported(err)) process.stderr.write(`${describeError(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return exitCodeForError(err);
+  }
+}
+
+cli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${describeError(err)}\n`);
+    process.exit(1);
+  },
+);

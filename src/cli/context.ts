@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AppConfig } from '../core/config-types.js';
+import { loadConfig, locateConfig } from '../io/config-files.js';
+import { Logger } from './logger.js';
+
+/** Flags every command shares, declared once. */
+export const sharedArgs = {
+  config: { type: 'string', description: 'Path of configuration.yml (default: beside the executable, then the working directory)', valueHint: 'file' },
+  verbose: { type: 'boolean', description: 'Log every message saved, and stack traces of unexpected errors', default: false },
+} as const;
+
+export const mailboxArgs = {
+  mailbox: { type: 'string', description: 'Only this mailbox address (repeatable)', valueHint: 'address' },
+  'dry-run': { type: 'boolean', description: 'Say what would be downloaded; write nothing', default: false },
+} as const;
+
+/** The folder of the single-file executable, where its configuration.yml is expected. */
+export function binaryDir(): string | undefined {
+  try {
+    const sea = createRequire(process.execPath)('node:sea') as { isSea(): boolean };
+    return sea.isSea() ? path.dirname(process.execPath) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function listArg(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (typeof value === 'string') return value.split(',').map((v) => v.trim()).filter(Boolean);
+  return [];
+}
+
+export interface CommandContext {
+  log: Logger;
+  config: AppConfig;
+}
+
+export function loadContext(args: { config?: string | undefined; verbose?: boolean | undefined }, log = new Logger(!!args.verbose)): CommandContext {
+  const config = loadConfig(locateConfig(args.config, binaryDir()));
+  log.addSecrets(config.secrets);
+  return { log, config };
+}

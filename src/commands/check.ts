@@ -1,0 +1,40 @@
+import { defineCommand } from 'citty';
+import { resolveFolders } from '../core/folders.js';
+import { selectMailboxes } from '../engine/backup-run.js';
+import { mailboxAdvice } from '../engine/mailbox-sync.js';
+import { ImapSource } from '../io/imap-source.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { listArg, loadContext, sharedArgs } from '../cli/context.js';
+import { Logger } from '../cli/logger.js';
+
+export default defineCommand({
+  meta: { name: 'check', description: 'Validate the configuration and log in to every mailbox, listing the folders it would back up' },
+  args: { ...sharedArgs, mailbox: { type: 'string', description: 'Only this mailbox address (repeatable)', valueHint: 'address' } },
+  async run({ args }) {
+    const log = new Logger(args.verbose);
+    const { config } = loadContext(args, log);
+    log.success(`Configuration ${config.configPath} and ${config.mailboxListPath} are valid`);
+    const mailboxes = selectMailboxes(config, listArg(args.mailbox));
+    let failures = 0;
+    // One mailbox at a time keeps the output readable; check is interactive, not a bulk job.
+    for (const mb of mailboxes) {
+      let source: ImapSource | undefined;
+      try {
+        source = await ImapSource.connect(mb, { connectionTimeoutMs: 20_000 });
+        const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, await source.listFolders());
+        log.success(`${mb.address}: login OK at ${mb.host}:${mb.port} (${mb.tls === 'implicit' ? 'TLS' : mb.tls === 'starttls' ? 'STARTTLS' : 'no TLS'})`);
+        for (const f of folders) log.info(`  ${f.spec === f.path ? f.path : `${f.spec} → ${f.path}`}  →  ${[mb.address, ...f.local].join('/')}`);
+        for (const p of problems) {
+          failures++;
+          log.error(`  ${p.message}`);
+        }
+      } catch (err) {
+        failures++;
+        log.error(`${mb.address}: ${mailboxAdvice(mb, err)}`);
+      } finally {
+        await source?.close();
+      }
+    }
+    return failures === 0 ? EXIT.ok : EXIT.partial;
+  },
+});

@@ -1,0 +1,63 @@
+/** The validated configuration. Every path is absolute, every default applied. */
+
+export type TlsMode = 'implicit' | 'starttls' | 'none';
+export type RollingMethod = 'DAYS' | 'ITEMS';
+
+export type FolderSelection = { kind: 'all' } | { kind: 'list'; names: string[] };
+
+export interface TlsOptions {
+  rejectUnauthorized: boolean;
+  /** PEM of extra trusted CAs (a company CA or a self-signed server), read from `tlsCaFile`. */
+  ca?: string | undefined;
+}
+
+export interface MailboxConfig {
+  address: string;
+  login: string;
+  password: string;
+  host: string;
+  port: number;
+  tls: TlsMode;
+  allowInsecure: boolean;
+  tlsOptions: TlsOptions;
+  folders: FolderSelection;
+  excludeFolders: string[];
+}
+
+export interface NotificationConfig {
+  enabled: boolean;
+  server: string;
+  port: number;
+  user: string;
+  password: string;
+  from: string;
+  to: string[];
+  subject: string;
+  message: string;
+  useTLS: boolean;
+  tlsOptions: TlsOptions;
+  sendOn: 'always' | 'failure';
+}
+
+export interface AppConfig {
+  configPath: string;
+  mailboxListPath: string;
+  rootFolder: string;
+  logsFolder: string;
+  processFolder: string;
+  outputFolder: string;
+  archiveToZip: boolean;
+  cleanProcessFolder: boolean;
+  rollingMethod: RollingMethod;
+  deleteOlderBackupThanDays: number;
+  deleteBackupsItemsToKeep: number;
+  zipCompressionLevel: number;
+  verifyArchive: boolean;
+  concurrency: number;
+  retries: number;
+  retryDelayMs: number;
+  notification: NotificationConfig;
+  mailboxes: MailboxConfig[];
+  /** Every secret in the configuration, so logs and mails can redact them. */
+  secrets: string[];
+}

@@ -1,0 +1,165 @@
+import path from 'node:path';
+import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
+import { FieldReader, isRecord } from './config-reader.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+/** Everything outside the two YAML documents that validation needs, injected so it stays pure. */
+export interface ConfigContext {
+  configPath: string;
+  env: Record<string, string | undefined>;
+  /** Reads a `passwordFile` or `tlsCaFile`; returns undefined when it cannot be read. */
+  readTextFile(absPath: string): string | undefined;
+  /** Path resolution for the platform the tool runs on (path.win32 on Windows). */
+  pathApi?: path.PlatformPath;
+}
+
+export interface RawConfig {
+  main: unknown;
+  mailboxListPath: string;
+  mailboxes: unknown;
+}
+
+/** Validates configuration.yml as written by the original tool, plus our optional keys. */
+export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
+  const issues: ConfigIssue[] = [];
+  const r = new FieldReader(ctx.configPath, issues);
+  const p = ctx.pathApi ?? path;
+  const baseDir = p.dirname(ctx.configPath);
+  const abs = (value: string) => (value ? p.resolve(baseDir, value) : value);
+  const secrets: string[] = [];
+
+  if (!isRecord(raw.main)) r.fail('', 'expected sections common, storage and mailNotification; the file is empty or not YAML keys');
+  const common = r.section(raw.main, 'common', true);
+  const storage = r.section(raw.main, 'storage', true);
+  const notify = r.section(raw.main, 'mailNotification', false);
+
+  const rootFolder = abs(r.string(common, 'rootFolderFullPath', 'common.rootFolderFullPath', '.'));
+  const under = (value: string, sub: string) => (value ? abs(value) : p.join(rootFolder, sub));
+  const config: AppConfig = {
+    configPath: ctx.configPath,
+    mailboxListPath: raw.mailboxListPath,
+    rootFolder,
+    logsFolder: under(r.string(common, 'logsFolderFullPath', 'common.logsFolderFullPath', ''), 'logs'),
+    processFolder: under(r.string(storage, 'processFolderFullPath', 'storage.processFolderFullPath', ''), 'process'),
+    outputFolder: under(r.string(storage, 'outputFolderFullPath', 'storage.outputFolderFullPath', ''), 'output'),
+    archiveToZip: r.bool(storage, 'archiveToZip', 'storage.archiveToZip', true),
+    cleanProcessFolder: r.bool(storage, 'cleanProcessFolder', 'storage.cleanProcessFolder', false),
+    rollingMethod: r.oneOf(storage, 'rollingMethod', 'storage.rollingMethod', ['DAYS', 'ITEMS'] as const, 'DAYS'),
+    deleteOlderBackupThanDays: r.int(storage, 'deleteOlderBackupThanDays', 'storage.deleteOlderBackupThanDays', 0, 0, 100_000),
+    deleteBackupsItemsToKeep: r.int(storage, 'deleteBackupsItemsToKeep', 'storage.deleteBackupsItemsToKeep', 0, 0, 100_000),
+    zipCompressionLevel: r.int(storage, 'zipCompressionLevel', 'storage.zipCompressionLevel', 6, 0, 9),
+    verifyArchive: r.bool(storage, 'verifyArchive', 'storage.verifyArchive', true),
+    concurrency: r.int(common, 'concurrency', 'common.concurrency', 4, 1, 64),
+    retries: r.int(common, 'retries', 'common.retries', 3, 0, 20),
+    retryDelayMs: r.int(common, 'retryDelaySeconds', 'common.retryDelaySeconds', 2, 0, 600) * 1000,
+    notification: readNotification(r, notify, ctx, abs, secrets),
+    mailboxes: [],
+    secrets,
+  };
+  const mr = new FieldReader(raw.mailboxListPath, issues);
+  config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+function readMailboxes(r: FieldReader, root: unknown, ctx: ConfigContext, abs: (p: string) => string, secrets: string[]): MailboxConfig[] {
+  if (!isRecord(root) || Object.keys(root).length === 0) {
+    r.fail('', 'lists no mailbox; expected one section per mailbox address, e.g. "office@contoso.com:" with imapHost, password, imapFolder');
+    return [];
+  }
+  return Object.entries(root).map(([address, value]) => {
+    const key = address.trim();
+    const m = isRecord(value) ? value : (r.fail(key, 'expected a section with UserFullEmail, password, imapHost, imapPort, imapFolder'), {});
+    const port = r.int(m, 'imapPort', `${key}.imapPort`, 993, 1, 65535);
+    const tls = readTls(r, m, key, port);
+    const folders = r.list(m, 'imapFolder', `${key}.imapFolder`);
+    const fullEmail = r.bool(m, 'UserFullEmail', `${key}.UserFullEmail`, true);
+    const password = readSecret(r, m, key, ctx, abs);
+    if (password) secrets.push(password);
+    if (!key.includes('@') && fullEmail) r.fail(key, 'is not an e-mail address; the key of each mailbox must be its address');
+    return {
+      address: key,
+      login: fullEmail ? key : (key.split('@')[0] ?? key),
+      password,
+      host: r.string(m, 'imapHost', `${key}.imapHost`),
+      port,
+      tls,
+      allowInsecure: r.bool(m, 'allowInsecure', `${key}.allowInsecure`, false),
+      tlsOptions: readTlsOptions(r, m, key, ctx, abs),
+      folders: folders.length === 0 || folders.includes('*') ? { kind: 'all' as const } : { kind: 'list' as const, names: folders },
+      excludeFolders: r.list(m, 'excludeFolders', `${key}.excludeFolders`),
+    };
+  }).map((mb) => {
+    if (mb.tls === 'none' && !mb.allowInsecure) {
+      r.fail(`${mb.address}.tls`, 'is none: the password would cross the network unencrypted; use imapPort 993 or STARTTLS, or set allowInsecure: true if you accept that risk');
+    }
+    return mb;
+  });
+}
+
+function readTls(r: FieldReader, m: Record<string, unknown>, key: string, port: number): TlsMode {
+  const value = m['tls'];
+  if (value === true || value === undefined || value === null) return port === 993 ? 'implicit' : 'starttls';
+  if (value === false) return 'none';
+  return r.oneOf(m, 'tls', `${key}.tls`, ['implicit', 'starttls', 'none'] as const, port === 993 ? 'implicit' : 'starttls');
+}
+
+function readTlsOptions(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string): TlsOptions {
+  const caFile = r.string(m, 'tlsCaFile', `${key}.tlsCaFile`, '');
+  let ca: string | undefined;
+  if (caFile) {
+    ca = ctx.readTextFile(abs(caFile));
+    if (ca === undefined) r.fail(`${key}.tlsCaFile`, `cannot read ${abs(caFile)}; give the path of a PEM certificate file`);
+  }
+  return { rejectUnauthorized: r.bool(m, 'tlsRejectUnauthorized', `${key}.tlsRejectUnauthorized`, true), ca };
+}
+
+/** `password: '${ENV}'` or `passwordFile: path` keep secrets out of the YAML when the admin wants. */
+function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string): string {
+  const file = r.string(m, 'passwordFile', `${key}.passwordFile`, '');
+  if (file) {
+    const text = ctx.readTextFile(abs(file));
+    if (text === undefined) r.fail(`${key}.passwordFile`, `cannot read ${abs(file)}; create it with the password as its only line`);
+    return (text ?? '').replace(/\r?\n$/, '');
+  }
+  const raw = m['password'];
+  if (raw === undefined || raw === null || raw === '') {
+    r.fail(`${key}.password`, 'is missing; give password, password: ${ENV_NAME} or passwordFile');
+    return '';
+  }
+  if (typeof raw !== 'string' && typeof raw !== 'number') {
+    r.fail(`${key}.password`, 'expected a text value');
+    return '';
+  }
+  const text = String(raw);
+  const env = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(text.trim());
+  if (!env) return text;
+  const name = env[1] ?? '';
+  const value = ctx.env[name];
+  if (value === undefined || value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set`);
+  return value ?? '';
+}
+
+function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: ConfigContext, abs: (p: string) => string, secrets: string[]): NotificationConfig {
+  const enabled = r.bool(n, 'send_notification', 'mailNotification.send_notification', false);
+  const key = 'mailNotification';
+  const need = (k: string) => (enabled ? r.string(n, k, `${key}.${k}`) : r.string(n, k, `${key}.${k}`, ''));
+  const password = enabled && (n['password'] !== undefined || n['passwordFile'] !== undefined) ? readSecret(r, n, key, ctx, abs) : '';
+  if (password) secrets.push(password);
+  const to = r.list(n, 'to', `${key}.to`);
+  if (enabled && to.length === 0) r.fail(`${key}.to`, 'is missing; give the address (or a list of addresses) that gets the report');
+  return {
+    enabled,
+    server: need('server'),
+    port: r.int(n, 'port', `${key}.port`, 587, 1, 65535),
+    user: r.string(n, 'user', `${key}.user`, ''),
+    password,
+    from: need('from'),
+    to,
+    subject: r.string(n, 'subject', `${key}.subject`, 'imap-backup-tool report'),
+    message: r.string(n, 'message', `${key}.message`, ''),
+    useTLS: r.bool(n, 'useTLS', `${key}.useTLS`, true),
+    tlsOptions: readTlsOptions(r, n, key, ctx, abs),
+    sendOn: r.oneOf(n, 'sendOn', `${key}.sendOn`, ['always', 'failure'] as const, 'always'),
+  };
+}

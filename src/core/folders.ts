@@ -1,0 +1,81 @@
+import type { FolderSelection } from './config-types.js';
+import { localFolderPath } from './local-path.js';
+
+export interface ServerFolder {
+  path: string;
+  delimiter: string | null;
+  specialUse?: string | undefined;
+  flags: ReadonlySet<string>;
+}
+
+export interface ResolvedFolder {
+  /** The name as the configuration wrote it, or the server path for '*'. */
+  spec: string;
+  path: string;
+  local: string[];
+  folder: ServerFolder;
+}
+
+export interface FolderProblem {
+  spec: string;
+  message: string;
+}
+
+// The original's users wrote folder names such as SENT or DRAFT; servers name them anything.
+const SPECIAL_USE: Record<string, string> = {
+  SENT: '\\Sent', 'SENT ITEMS': '\\Sent', 'SENT MAIL': '\\Sent',
+  DRAFT: '\\Drafts', DRAFTS: '\\Drafts',
+  TRASH: '\\Trash', DELETED: '\\Trash', 'DELETED ITEMS': '\\Trash', BIN: '\\Trash',
+  JUNK: '\\Junk', SPAM: '\\Junk',
+  ARCHIVE: '\\Archive', ARCHIVES: '\\Archive',
+  ALL: '\\All', 'ALL MAIL': '\\All',
+  FLAGGED: '\\Flagged', STARRED: '\\Flagged',
+};
+
+const selectable = (f: ServerFolder) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent');
+const fold = (s: string) => s.normalize('NFC').toUpperCase();
+
+function findFolder(spec: string, folders: ServerFolder[]): ServerFolder | undefined {
+  const key = fold(spec);
+  const exact = folders.find((f) => fold(f.path) === key);
+  if (exact) return exact;
+  const use = SPECIAL_USE[key];
+  return use ? folders.find((f) => f.specialUse === use) : undefined;
+}
+
+function excluded(folder: ServerFolder, patterns: string[], folders: ServerFolder[]): boolean {
+  return patterns.some((pattern) => {
+    if (pattern.endsWith('/*') || pattern.endsWith('.*')) {
+      const base = fold(pattern.slice(0, -2));
+      const path = fold(folder.path);
+      return path === base || (folder.delimiter !== null && path.startsWith(base + fold(folder.delimiter)));
+    }
+    return findFolder(pattern, folders) === folder;
+  });
+}
+
+/** Which server folders to back up, and under which local path, for one mailbox. */
+export function resolveFolders(selection: FolderSelection, exclude: string[], all: ServerFolder[]): { folders: ResolvedFolder[]; problems: FolderProblem[] } {
+  const usable = all.filter(selectable);
+  const problems: FolderProblem[] = [];
+  const folders: ResolvedFolder[] = [];
+  const seen = new Set<string>();
+  const add = (spec: string, folder: ServerFolder) => {
+    if (seen.has(folder.path) || excluded(folder, exclude, usable)) return;
+    seen.add(folder.path);
+    folders.push({ spec, path: folder.path, local: localFolderPath(spec, folder.delimiter), folder });
+  };
+  if (selection.kind === 'all') {
+    for (const folder of usable) add(folder.path, folder);
+    return { folders, problems };
+  }
+  for (const spec of selection.names) {
+    const folder = findFolder(spec, usable);
+    if (folder) add(spec, folder);
+    else {
+      const names = usable.map((f) => f.path).join(', ');
+      problems.push({ spec, message: `folder "${spec}" does not exist on the server; folders there: ${names || '(none)'}. Fix imapFolder in the mailbox list` });
+    }
+  }
+  return { folders, problems };
+}

@@ -1,0 +1,53 @@
+/**
+ * Header fields as fetched with BODY.PEEK[HEADER.FIELDS (...)]: raw bytes, possibly folded,
+ * possibly 8-bit. Real mail has raw UTF-8 and raw Latin-1 in headers, so decode strictly as UTF-8
+ * and fall back to Latin-1 (which never fails and keeps every byte distinguishable).
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeHeaderBytes(buf: Buffer): string {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    return buf.toString('latin1');
+  }
+}
+
+/** First occurrence of each field, names lower-cased, values unfolded but otherwise untouched. */
+export function parseHeaderFields(buf: Buffer | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!buf || buf.length === 0) return out;
+  const text = decodeHeaderBytes(buf);
+  let name: string | undefined;
+  let value = '';
+  const flush = () => {
+    if (name !== undefined && !(name in out)) out[name] = value.trim();
+    name = undefined;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') {
+      flush();
+      continue;
+    }
+    if ((line.startsWith(' ') || line.startsWith('\t')) && name !== undefined) {
+      value += line;
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    name = line.slice(0, colon).trim().toLowerCase();
+    value = line.slice(colon + 1);
+  }
+  flush();
+  return out;
+}
+
+/** The Message-ID field of a whole raw message, read from its header block only. */
+export function messageIdOf(raw: Buffer): string | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  const endLf = raw.indexOf('\n\n');
+  const cut = [end, endLf].filter((i) => i >= 0);
+  const head = raw.subarray(0, cut.length ? Math.min(...cut) + 2 : Math.min(raw.length, 256 * 1024));
+  return parseHeaderFields(head)['message-id'];
+}

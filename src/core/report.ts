@@ -1,0 +1,64 @@
+/** What a run did, per mailbox and folder: the basis of the summary, the exit code and the e-mail. */
+export interface FolderReport {
+  /** The server's folder path. */
+  folder: string;
+  /** Local path below the mailbox folder, '/'-joined. */
+  local: string;
+  newCount: number;
+  present: number;
+  /** Messages sharing a Message-ID with one already saved in the folder (the original's rule). */
+  duplicates: number;
+  /** Listed by the header fetch but gone (expunged) before their body was fetched. */
+  vanished: number;
+  failed: number;
+  bytes: number;
+  seconds: number;
+  /** With --dry-run: what would have been downloaded. */
+  wouldDownload?: number;
+  error?: string;
+}
+
+export interface MailboxReport {
+  mailbox: string;
+  ok: boolean;
+  error?: string;
+  interrupted?: boolean;
+  folders: FolderReport[];
+  seconds: number;
+}
+
+export type RunStatus = 'OK' | 'PARTIAL' | 'FAILED';
+
+export interface RunReport {
+  startedAt: Date;
+  finishedAt: Date;
+  dryRun: boolean;
+  interrupted: boolean;
+  mailboxes: MailboxReport[];
+}
+
+export function emptyFolderReport(folder: string, local: string): FolderReport {
+  return { folder, local, newCount: 0, present: 0, duplicates: 0, vanished: 0, failed: 0, bytes: 0, seconds: 0 };
+}
+
+export function mailboxFailed(m: MailboxReport): boolean {
+  return !m.ok || m.folders.some((f) => f.error !== undefined || f.failed > 0);
+}
+
+export function runStatus(report: RunReport): RunStatus {
+  const failed = report.mailboxes.filter(mailboxFailed).length;
+  if (failed === 0 && !report.interrupted) return 'OK';
+  const total = report.mailboxes.length;
+  const nothingDone = report.mailboxes.every((m) => !m.ok || m.folders.every((f) => f.error !== undefined));
+  return failed === total && nothingDone ? 'FAILED' : 'PARTIAL';
+}
+
+export function totals(report: RunReport): { newCount: number; present: number; failed: number; bytes: number } {
+  const all = report.mailboxes.flatMap((m) => m.folders);
+  return {
+    newCount: all.reduce((n, f) => n + f.newCount, 0),
+    present: all.reduce((n, f) => n + f.present, 0),
+    failed: all.reduce((n, f) => n + f.failed, 0) + report.mailboxes.filter((m) => !m.ok).length,
+    bytes: all.reduce((n, f) => n + f.bytes, 0),
+  };
+}

@@ -1,0 +1,74 @@
+import { runStatus, totals, type RunReport } from './report.js';
+
+const num = (n: number) => n.toLocaleString('en-US');
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export interface SummaryRow {
+  label: string;
+  newCount: string;
+  present: string;
+  failed: string;
+  bytes: string;
+  seconds: string;
+  note: string;
+}
+
+/** One row per mailbox and folder; shared by the console summary and the notification e-mail. */
+export function summaryRows(report: RunReport): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const m of report.mailboxes) {
+    rows.push({ label: m.mailbox, newCount: '', present: '', failed: '', bytes: '', seconds: m.seconds.toFixed(1), note: m.error ? `FAILED: ${m.error}` : m.interrupted ? 'interrupted' : '' });
+    for (const f of m.folders) {
+      const notes = [
+        f.error ? `FAILED: ${f.error}` : '',
+        f.wouldDownload !== undefined ? `would download ${num(f.wouldDownload)}` : '',
+        f.duplicates ? `${num(f.duplicates)} duplicate Message-ID` : '',
+        f.vanished ? `${num(f.vanished)} deleted on server meanwhile` : '',
+      ].filter(Boolean);
+      rows.push({
+        label: `  ${f.folder}`,
+        newCount: num(f.newCount),
+        present: num(f.present),
+        failed: num(f.failed + (f.error ? 1 : 0)),
+        bytes: formatBytes(f.bytes),
+        seconds: f.seconds.toFixed(1),
+        note: notes.join('; '),
+      });
+    }
+  }
+  return rows;
+}
+
+export function summaryHeadline(report: RunReport): string {
+  const status = runStatus(report);
+  const t = totals(report);
+  const n = report.mailboxes.length;
+  const failed = report.mailboxes.filter((m) => !m.ok || m.folders.some((f) => f.error)).length;
+  const what = report.dryRun ? 'dry run' : `${num(t.newCount)} new (${formatBytes(t.bytes)})`;
+  const tail = report.interrupted ? ', interrupted' : failed > 0 ? `, ${failed} of ${n} with failures` : '';
+  return `[${status}] ${n} mailbox${n === 1 ? '' : 'es'}, ${what}, ${num(t.present)} already present${tail}`;
+}
+
+export function summaryTable(report: RunReport): string {
+  const header: SummaryRow = { label: 'Mailbox / folder', newCount: 'new', present: 'present', failed: 'failed', bytes: 'bytes', seconds: 'seconds', note: '' };
+  const rows = [header, ...summaryRows(report)];
+  const width = (k: keyof SummaryRow) => Math.max(...rows.map((r) => r[k].length));
+  const w = { label: width('label'), newCount: width('newCount'), present: width('present'), failed: width('failed'), bytes: width('bytes'), seconds: width('seconds') };
+  return rows
+    .map((r) => [
+      r.label.padEnd(w.label), r.newCount.padStart(w.newCount), r.present.padStart(w.present),
+      r.failed.padStart(w.failed), r.bytes.padStart(w.bytes), r.seconds.padStart(w.seconds), r.note,
+    ].join('  ').trimEnd())
+    .join('\n');
+}

@@ -1,0 +1,58 @@
+import type { AppConfig, MailboxConfig } from '../core/config-types.js';
+import { ConfigError } from '../core/errors.js';
+import type { MailboxReport, RunReport } from '../core/report.js';
+import type { EventSink } from './events.js';
+import { syncMailbox } from './mailbox-sync.js';
+
+export interface BackupOptions {
+  /** Only these addresses (--mailbox); empty means all. */
+  only?: string[];
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  retryDelayMs?: number;
+  onEvent?: EventSink;
+}
+
+export function selectMailboxes(config: AppConfig, only: string[] = []): MailboxConfig[] {
+  if (only.length === 0) return config.mailboxes;
+  const wanted = only.map((a) => a.trim().toLowerCase());
+  const unknown = wanted.filter((a) => !config.mailboxes.some((m) => m.address.toLowerCase() === a));
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((a) => ({
+      file: config.mailboxListPath,
+      key: a,
+      message: `--mailbox names a mailbox that is not in the list; listed: ${config.mailboxes.map((m) => m.address).join(', ')}`,
+    })));
+  }
+  return config.mailboxes.filter((m) => wanted.includes(m.address.toLowerCase()));
+}
+
+/** Backs up the selected mailboxes, `concurrency` at a time. Never throws for a mailbox's failure. */
+export async function runBackup(config: AppConfig, opts: BackupOptions = {}): Promise<RunReport> {
+  const mailboxes = selectMailboxes(config, opts.only);
+  const signal = opts.signal ?? new AbortController().signal;
+  const report: RunReport = { startedAt: new Date(), finishedAt: new Date(), dryRun: !!opts.dryRun, interrupted: false, mailboxes: [] };
+  const results: (MailboxReport | undefined)[] = new Array(mailboxes.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < mailboxes.length && !signal.aborted) {
+      const index = next++;
+      const mailbox = mailboxes[index];
+      if (!mailbox) break;
+      results[index] = await syncMailbox({
+          mailbox,
+          processFolder: config.processFolder,
+          retries: config.retries,
+          retryDelayMs: opts.retryDelayMs ?? config.retryDelayMs,
+          dryRun: !!opts.dryRun,
+          signal,
+          onEvent: opts.onEvent ?? (() => undefined),
+        });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.concurrency, mailboxes.length) }, worker));
+  report.mailboxes = results.filter((r): r is MailboxReport => r !== undefined);
+  report.interrupted = signal.aborted || report.mailboxes.some((m) => m.interrupted);
+  report.finishedAt = new Date();
+  return report;
+}

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML, { LineCounter } from 'yaml';
+import { buildConfig } from '../core/config.js';
+import type { AppConfig } from '../core/config-types.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+
+const CONFIG_NAME = 'configuration.yml';
+const MAX_YAML_BYTES = 4 * 1024 * 1024;
+
+/**
+ * `--config`, else beside the executable (a single-file binary dropped next to its configuration,
+ * started by Task Scheduler from C:\Windows\System32), else the working directory.
+ */
+export function locateConfig(explicit: string | undefined, binaryDir: string | undefined, cwd = process.cwd()): string {
+  if (explicit) {
+    const p = path.resolve(cwd, explicit);
+    if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: 'does not exist; check the --config path' }]);
+    return p;
+  }
+  const tried = [binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME));
+  const found = tried.find((p) => fs.existsSync(p));
+  if (found) return found;
+  throw new ConfigError([{
+    file: tried.join(' and '),
+    key: '',
+    message: 'no configuration.yml found; run "imap-backup-tool init" to write a commented sample, or pass --config <file>',
+  }]);
+}
+
+export function loadConfig(configPath: string, env = process.env): AppConfig {
+  const main = readYaml(configPath);
+  const common = main && typeof main === 'object' ? (main as Record<string, unknown>)['common'] : undefined;
+  const listValue = common && typeof common === 'object' ? (common as Record<string, unknown>)['mailboxList'] : undefined;
+  const listName = typeof listValue === 'string' && listValue.trim() ? listValue.trim() : 'mailboxes_to_backup.yml';
+  const mailboxListPath = path.resolve(path.dirname(configPath), listName);
+  const mailboxes = readYaml(mailboxListPath);
+  return buildConfig({ main, mailboxListPath, mailboxes }, {
+    configPath,
+    env,
+    readTextFile: (p) => {
+      try {
+        return fs.readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  });
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw fail(file, 'is not a file');
+    if (stat.size > MAX_YAML_BYTES) throw fail(file, `is ${stat.size} bytes; a configuration file this large is surely not one`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw fail(file, code === 'ENOENT' ? 'does not exist; create it (see the samples in dist-config) or fix the path' : `cannot be read (${code ?? String(err)})`);
+  }
+  if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
+  const lines = new LineCounter();
+  const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ''), { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const errors = doc.errors.map((e) => issue(file, `line ${lines.linePos(e.pos[0]).line}`, yamlMessage(e.message)));
+  if (errors.length > 0) throw new ConfigError(errors);
+  try {
+    // maxAliasCount stops "billion laughs" alias bombs from exhausting memory.
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw fail(file, `cannot be used: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return `is not valid YAML: ${first}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
+}
+
+function issue(file: string, key: string, message: string): ConfigIssue {
+  return { file, key, message };
+}
+
+function fail(file: string, message: string): ConfigError {
+  return new ConfigError([issue(file, '', message)]);
+}

@@ -1,0 +1,171 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Readable } from 'node:stream';
+import type { MailboxConfig } from '../core/config-types.js';
+import type { ServerFolder } from '../core/folders.js';
+import { parseHeaderFields } from '../core/headers.js';
+import type { MessageHeaders } from '../core/naming.js';
+
+export interface FolderStatus {
+  messages: number;
+  uidNext: number;
+  /** bigint on the wire; a string so it survives JSON. */
+  uidValidity: string;
+}
+
+export interface ListedFolder extends ServerFolder {
+  status?: FolderStatus | undefined;
+}
+
+export interface MessageMeta extends MessageHeaders {
+  uid: number;
+}
+
+export const HEADER_FIELDS = ['message-id', 'date', 'subject', 'from', 'to'];
+
+export interface SourceOptions {
+  /** Socket inactivity limit: a server that stops answering fails fast enough to retry. */
+  socketTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+/** One IMAP connection to one mailbox. A dropped connection is never reused: make a new source. */
+export class ImapSource {
+  private closed = false;
+  private lastError: unknown;
+
+  private constructor(private readonly client: ImapFlow) {
+    // Without a listener an 'error' event would crash the process (imapflow issue 47).
+    client.on('error', (err: unknown) => {
+      this.lastError = err;
+    });
+    client.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  static async connect(mb: MailboxConfig, opts: SourceOptions = {}): Promise<ImapSource> {
+    const options: ImapFlowOptions = {
+      host: mb.host,
+      port: mb.port,
+      secure: mb.tls === 'implicit',
+      doSTARTTLS: mb.tls === 'starttls' ? true : mb.tls === 'none' ? false : undefined,
+      servername: isIp(mb.host) ? undefined : mb.host,
+      auth: { user: mb.login, pass: mb.password },
+      tls: { rejectUnauthorized: mb.tlsOptions.rejectUnauthorized, ...(mb.tlsOptions.ca ? { ca: mb.tlsOptions.ca } : {}) },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: opts.connectionTimeoutMs ?? 30_000,
+      greetingTimeout: 16_000,
+      socketTimeout: opts.socketTimeoutMs ?? 120_000,
+      clientInfo: { name: 'imap-backup-tool' },
+    };
+    const client = new ImapFlow(options);
+    const source = new ImapSource(client);
+    await client.connect();
+    return source;
+  }
+
+  get usable(): boolean {
+    return !this.closed && this.client.usable;
+  }
+
+  get error(): unknown {
+    return this.lastError;
+  }
+
+  async listFolders(): Promise<ListedFolder[]> {
+    const list = await this.client.list({ statusQuery: { messages: true, uidNext: true, uidValidity: true } });
+    return list.map((f) => ({
+      path: f.path,
+      delimiter: f.delimiter || null,
+      specialUse: f.specialUse,
+      flags: f.flags,
+      status: f.status && f.status.uidNext !== undefined && f.status.uidValidity !== undefined
+        ? { messages: f.status.messages ?? 0, uidNext: f.status.uidNext, uidValidity: f.status.uidValidity.toString() }
+        : undefined,
+    }));
+  }
+
+  /** EXAMINE, never SELECT: a backup must not change \Seen or \Recent. */
+  async open(path: string): Promise<FolderStatus> {
+    const box = await this.client.mailboxOpen(path, { readOnly: true });
+    return { messages: box.exists, uidNext: box.uidNext, uidValidity: box.uidValidity.toString() };
+  }
+
+  /** One pipelined FETCH of the header fields for every UID above `mark`. */
+  async *headers(mark: number): AsyncGenerator<MessageMeta> {
+    const query = { uid: true, size: true, internalDate: true, headers: HEADER_FIELDS };
+    for await (const msg of this.client.fetch(`${mark + 1}:*`, query, { uid: true })) {
+      // `n:*` returns the last message even when n is past it.
+      if (msg.uid <= mark) continue;
+      const h = parseHeaderFields(msg.headers);
+      yield {
+        uid: msg.uid,
+        size: msg.size ?? 0,
+        internalDate: toDate(msg.internalDate),
+        messageId: h['message-id'],
+        subject: h['subject'],
+        date: h['date'],
+        from: h['from'],
+        to: h['to'],
+      };
+    }
+  }
+
+  /** Bodies (BODY.PEEK[]) of the given UIDs in one FETCH; the iterator holds one message at a time. */
+  async *bodies(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer }> {
+    if (uids.length === 0) return;
+    for await (const msg of this.client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
+      if (msg.source) yield { uid: msg.uid, source: msg.source };
+    }
+  }
+
+  /** A streamed body for large messages; never call inside a fetch loop (imapflow issue 284). */
+  async stream(uid: number): Promise<Readable | undefined> {
+    const result = await this.client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
+    return 'content' in result ? result.content : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.client.usable) await withTimeout(this.client.logout(), 5_000);
+    } catch {
+      // Logging out of a broken connection may fail; closing the socket is what matters.
+    } finally {
+      this.client.close();
+      this.closed = true;
+    }
+  }
+}
+
+/** Compact UID set (`1:5,7,9:12`) so one command covers any selection. */
+export function uidSet(uids: number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let start = sorted[0] ?? 0;
+  let prev = start;
+  for (const uid of sorted.slice(1)) {
+    if (uid === prev + 1) {
+      prev = uid;
+      continue;
+    }
+    parts.push(start === prev ? `${start}` : `${start}:${prev}`);
+    start = prev = uid;
+  }
+  parts.push(start === prev ? `${start}` : `${start}:${prev}`);
+  return parts.join(',');
+}
+
+function toDate(value: Date | string | undefined): Date {
+  const d = value instanceof Date ? value : new Date(value ?? 0);
+  return Number.isNaN(d.getTime()) ? new Date(0) : d;
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([p, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+}

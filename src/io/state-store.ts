@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * Per-folder marks (UIDVALIDITY, highest UID handled) that let a run skip folders with nothing new.
+ * Only a cache: when it is missing, corrupt or disagrees with the files, the folder is rescanned.
+ */
+export interface FolderMark {
+  uidValidity: string;
+  lastUid: number;
+  /** .eml files in the folder when the mark was saved; fewer now means files were removed. */
+  emlCount: number;
+}
+
+interface StateFile {
+  version: 1;
+  folders: Record<string, FolderMark>;
+}
+
+export const STATE_DIR = '.imap-backup-tool';
+
+export class StateStore {
+  private state: StateFile = { version: 1, folders: {} };
+
+  constructor(readonly file: string) {}
+
+  static forMailbox(processFolder: string, mailboxDirName: string): StateStore {
+    return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${mailboxDirName}.json`));
+  }
+
+  async load(): Promise<void> {
+    try {
+      const parsed: unknown = JSON.parse(await fs.promises.readFile(this.file, 'utf8'));
+      if (isState(parsed)) this.state = parsed;
+    } catch {
+      // Missing or corrupt: start from nothing; the .eml files decide what is there.
+    }
+  }
+
+  get(key: string): FolderMark | undefined {
+    return this.state.folders[key];
+  }
+
+  async set(key: string, mark: FolderMark): Promise<void> {
+    this.state.folders[key] = mark;
+    await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file, JSON.stringify(this.state, null, 1), { sync: true });
+  }
+}
+
+function isState(value: unknown): value is StateFile {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<StateFile>;
+  if (v.version !== 1 || typeof v.folders !== 'object' || v.folders === null) return false;
+  return Object.values(v.folders).every((m) =>
+    typeof m === 'object' && m !== null && typeof m.uidValidity === 'string' && Number.isInteger(m.lastUid) && Number.isInteger(m.emlCount));
+}

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildConfig } from '../../src/core/config.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/io/config-files.js';
+
+// The original tool's files, exactly as its users have them.
+const ORIGINAL_CONFIG = `common:
+  rootFolderFullPath: 'c:\\mailbox_backup'
+  logsFolderFullPath: 'c:\\mailbox_backup\\logs'
+  mailboxList: 'mailboxes_to_backup.yml'
+
+storage:
+  processFolderFullPath: 'c:\\mailbox_backup\\process'
+  outputFolderFullPath: 'c:\\mailbox_backup\\output'
+  archiveToZip: True
+  cleanProcessFolder: False
+  rollingMethod: 'items'
+  deleteOlderBackupThanDays: 3
+  deleteBackupsItemsToKeep: 3
+
+mailNotification:
+  send_notification: True
+  server: 'smtp.contoso.com'
+  user: 'alerts'
+  from: 'alerts@contoso.com'
+  password: 'P@ssw0rd'
+  port: 587
+  subject: "Notification form MailboxBackupTool"
+  to: 'admin@contoso.com'
+  message: 'The mailbox copy has been triggered. The log is attached. Do not reply.'
+  useTLS: True
+`;
+const ORIGINAL_MAILBOXES = `office@contoso.com:
+    UserFullEmail: true
+    password: 'P@ssw0rd'
+    imapHost: 'imap.contoso.com'
+    imapPort: 993
+    imapFolder: 'INBOX, SENT'
+contact@mailbox.com:
+    UserFullEmail: false
+    password: 'P@ssvvOrD'
+    imapHost: 'mail.mailbox.com'
+    imapPort: 993
+    imapFolder: 'INBOX, SENT, DRAFT'
+`;
+
+function writeFiles(config: string, mailboxes: string, extra: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-config-'));
+  fs.writeFileSync(path.join(dir, 'configuration.yml'), config);
+  fs.writeFileSync(path.join(dir, 'mailboxes_to_backup.yml'), mailboxes);
+  for (const [name, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, name), text);
+  return path.join(dir, 'configuration.yml');
+}
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${path.basename(i.file)}|${i.key}|${i.message}`);
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loading the original tool files unchanged', () => {
+  it('reads every key with its meaning', () => {
+    const file = writeFiles(ORIGINAL_CONFIG, ORIGINAL_MAILBOXES);
+    const c = loadConfig(file, {});
+    expect(c.archiveToZip).toBe(true);
+    expect(c.cleanProcessFolder).toBe(false);
+    expect(c.rollingMethod).toBe('ITEMS');
+    expect(c.deleteBackupsItemsToKeep).toBe(3);
+    expect(c.notification).toMatchObject({ enabled: true, server: 'smtp.contoso.com', port: 587, useTLS: true, to: ['admin@contoso.com'], sendOn: 'always' });
+    expect(c.mailboxes.map((m) => [m.address, m.login, m.tls, m.port])).toEqual([
+      ['office@contoso.com', 'office@contoso.com', 'implicit', 993],
+      ['contact@mailbox.com', 'contact', 'implicit', 993],
+    ]);
+    expect(c.mailboxes[1]?.folders).toEqual({ kind: 'list', names: ['INBOX', 'SENT', 'DRAFT'] });
+    expect(c.secrets.sort()).toEqual(['P@ssvvOrD', 'P@ssw0rd', 'P@ssw0rd']);
+    expect(c.concurrency).toBe(4);
+    expect(c.zipCompressionLevel).toBe(6);
+  });
+
+  it('resolves relative paths against the configuration file, not the working directory', () => {
+    const file = writeFiles(ORIGINAL_CONFIG.replace('c:\\mailbox_backup\\process', 'data/process').replace("mailboxList: 'mailboxes_to_backup.yml'", "mailboxList: 'lists/mb.yml'"), '', { 'lists-placeholder': '' });
+    fs.mkdirSync(path.join(path.dirname(file), 'lists'));
+    fs.writeFileSync(path.join(path.dirname(file), 'lists', 'mb.yml'), ORIGINAL_MAILBOXES);
+    const c = loadConfig(file, {});
+    expect(c.processFolder).toBe(path.join(path.dirname(file), 'data', 'process'));
+    expect(c.mailboxListPath).toBe(path.join(path.dirname(file), 'lists', 'mb.yml'));
+  });
+
+  it('takes passwords from the environment and from files', () => {
+    const mailboxes = `a@x.org:\n  password: '\${IBT_PW}'\n  imapHost: h\n  imapFolder: INBOX\nb@x.org:\n  passwordFile: 'b.secret'\n  imapHost: h\n`;
+    const file = writeFiles(ORIGINAL_CONFIG, mailboxes, { 'b.secret': 's3cret-from-file\n' });
+    const c = loadConfig(file, { IBT_PW: 'from-env' });
+    expect(c.mailboxes.map((m) => m.password)).toEqual(['from-env', 's3cret-from-file']);
+    expect(c.mailboxes[1]?.folders).toEqual({ kind: 'all' });
+  });
+});
+
+describe('every problem reported at once, with file, key and advice', () => {
+  it.each([
+    ['missing mailbox list', ORIGINAL_CONFIG.replace('mailboxes_to_backup.yml', 'nope.yml'), ORIGINAL_MAILBOXES, ['nope.yml||does not exist']],
+    ['yaml syntax error', ORIGINAL_CONFIG.replace('storage:', 'storage: [oops'), ORIGINAL_MAILBOXES, ['configuration.yml|line']],
+    ['duplicate keys', `${ORIGINAL_CONFIG}storage:\n  archiveToZip: False\n`, ORIGINAL_MAILBOXES, ['configuration.yml|line']],
+    ['wrong types', ORIGINAL_CONFIG.replace('archiveToZip: True', 'archiveToZip: maybe').replace('deleteOlderBackupThanDays: 3', 'deleteOlderBackupThanDays: -1').replace("rollingMethod: 'items'", "rollingMethod: 'weeks'"), ORIGINAL_MAILBOXES,
+      ['configuration.yml|storage.archiveToZip|expected True or False', 'configuration.yml|storage.rollingMethod|expected one of', 'configuration.yml|storage.deleteOlderBackupThanDays|expected a whole number']],
+    ['mailbox without host and password', ORIGINAL_CONFIG, 'a@b.c:\n  imapFolder: INBOX\n', ['mailboxes_to_backup.yml|a@b.c.password|is missing', 'mailboxes_to_backup.yml|a@b.c.imapHost|is missing']],
+    ['unset environment variable', ORIGINAL_CONFIG, "a@b.c:\n  password: '${NOT_SET_ANYWHERE}'\n  imapHost: h\n", ['mailboxes_to_backup.yml|a@b.c.password|refers to the environment variable NOT_SET_ANYWHERE']],
+    ['plaintext without allowInsecure', ORIGINAL_CONFIG, 'a@b.c:\n  password: x\n  imapHost: h\n  imapPort: 143\n  tls: none\n', ['mailboxes_to_backup.yml|a@b.c.tls|is none']],
+    ['empty mailbox list', ORIGINAL_CONFIG, '# nothing\n', ['mailboxes_to_backup.yml||lists no mailbox']],
+    ['notification without recipient', ORIGINAL_CONFIG.replace("  to: 'admin@contoso.com'\n", ''), ORIGINAL_MAILBOXES, ['configuration.yml|mailNotification.to|is missing']],
+    ['not a mapping', 'just a string\n', ORIGINAL_MAILBOXES, ['configuration.yml||expected sections']],
+    ['binary data', 'common:\n  a: "\u0000"\n\u0000\u0001', ORIGINAL_MAILBOXES, ['configuration.yml||contains binary data']],
+  ])('%s', (_name, config, mailboxes, expected) => {
+    const file = writeFiles(config, mailboxes);
+    const issues = issuesOf(() => loadConfig(file, {}));
+    for (const e of expected) expect(issues.some((i) => i.startsWith(e) || i.includes(e))).toBe(true);
+  });
+
+  it('never echoes a password in a message', () => {
+    const issues = issuesOf(() => buildConfig({ main: {}, mailboxListPath: 'm.yml', mailboxes: { 'a@b.c': { password: 'Sup3rS3cret', imapPort: 'Sup3rS3cret' } } }, { configPath: '/x/configuration.yml', env: {}, readTextFile: () => undefined }));
+    expect(issues.join('\n')).toContain('imapPort');
+    expect(issues.join('\n')).toContain('Sup3rS3cret'); // imapPort echoes what it found: it is not a secret key
+    const onlyPassword = issuesOf(() => buildConfig({ main: {}, mailboxListPath: 'm.yml', mailboxes: { 'a@b.c': { password: ['Sup3rS3cret'] } } }, { configPath: '/x/configuration.yml', env: {}, readTextFile: () => undefined }));
+    expect(onlyPassword.join('\n')).not.toContain('Sup3rS3cret');
+  });
+
+  it('an alias bomb is refused, not expanded', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const file = writeFiles(`${bomb.join('\n')}\ncommon: {}\n`, ORIGINAL_MAILBOXES);
+    const started = Date.now();
+    const issues = issuesOf(() => loadConfig(file, {}));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(issues.join('\n')).toMatch(/configuration\.yml\|\|/);
+  });
+});
