@@ -29,12 +29,31 @@ export interface MailboxReport {
 
 export type RunStatus = 'OK' | 'PARTIAL' | 'FAILED';
 
+/** The archive, cleaning and rolling stage (storage section of configuration.yml). */
+export interface ArchiveReport {
+  /** Final path of the archive written by this run; undefined when none was written. */
+  path?: string;
+  entries: number;
+  /** Sum of the entries' uncompressed sizes. */
+  bytes: number;
+  /** Size of the archive file. */
+  archiveBytes: number;
+  seconds: number;
+  verified: boolean;
+  /** Why the archive failed; cleaning and rolling are then skipped. */
+  error?: string;
+  /** Files the cleaning step removed from the process folder (undefined: cleaning not run). */
+  cleanedFiles?: number;
+  rolling?: { method: 'DAYS' | 'ITEMS'; removed: string[]; kept: string[]; skipped?: string };
+}
+
 export interface RunReport {
   startedAt: Date;
   finishedAt: Date;
   dryRun: boolean;
   interrupted: boolean;
   mailboxes: MailboxReport[];
+  archive?: ArchiveReport;
 }
 
 export function emptyFolderReport(folder: string, local: string): FolderReport {
