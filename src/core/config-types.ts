@@ -56,6 +56,8 @@ export interface AppConfig {
   concurrency: number;
   retries: number;
   retryDelayMs: number;
+  /** A connection silent this long is given up (and retried). */
+  timeoutMs: number;
   notification: NotificationConfig;
   mailboxes: MailboxConfig[];
   /** Every secret in the configuration, so logs and mails can redact them. */

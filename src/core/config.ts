@@ -51,6 +51,7 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
     verifyArchive: r.bool(storage, 'verifyArchive', 'storage.verifyArchive', true),
     concurrency: r.int(common, 'concurrency', 'common.concurrency', 4, 1, 64),
     retries: r.int(common, 'retries', 'common.retries', 3, 0, 20),
+    timeoutMs: r.int(common, 'timeoutSeconds', 'common.timeoutSeconds', 120, 1, 3600) * 1000,
     retryDelayMs: r.int(common, 'retryDelaySeconds', 'common.retryDelaySeconds', 2, 0, 600) * 1000,
     notification: readNotification(r, notify, ctx, abs, secrets),
     mailboxes: [],

@@ -43,6 +43,7 @@ export async function runBackup(config: AppConfig, opts: BackupOptions = {}): Pr
           mailbox,
           processFolder: config.processFolder,
           retries: config.retries,
+          timeoutMs: config.timeoutMs,
           retryDelayMs: opts.retryDelayMs ?? config.retryDelayMs,
           dryRun: !!opts.dryRun,
           signal,

@@ -15,6 +15,7 @@ export interface MailboxJob {
   processFolder: string;
   retries: number;
   retryDelayMs: number;
+  timeoutMs: number;
   dryRun: boolean;
   signal: AbortSignal;
   onEvent: EventSink;
@@ -31,7 +32,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   const connection = async () => {
     if (source?.usable) return source;
     await source?.close();
-    source = await ImapSource.connect(mb);
+    source = await ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) });
     return source;
   };
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });
@@ -40,7 +41,11 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
     const listed = await withRetries(job, undefined, async () => (await connection()).listFolders());
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed);
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
-    for (const p of problems) report.folders.push({ ...emptyFolderReport(p.spec, ''), error: p.message });
+    for (const p of problems) {
+      const missing = { ...emptyFolderReport(p.spec, ''), error: p.message };
+      report.folders.push(missing);
+      job.onEvent({ type: 'folder-done', mailbox: mb.address, report: missing });
+    }
     const statusOf = new Map(listed.map((f) => [f.path, f.status]));
     for (const folder of folders) {
       if (job.signal.aborted) throw new InterruptedError();

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/cli.js';
+import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { makeMessage } from '../helpers/messages.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
+import { allFiles, readTree, writeWorkspace } from '../helpers/setup.js';
+
+const USER = 'r@example.org';
+const PASS = 'pw-Resilience-42';
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+let server: DovecotServer;
+const many = Array.from({ length: 400 }, (_, i) => makeMessage({ messageId: `<m${i}@example.org>`, subject: `message ${i}`, body: `${'x'.repeat(8000)}\r\n${i}\r\n` }));
+
+beforeAll(async () => {
+  server = await startDovecot();
+  await server.addUser(USER, PASS);
+  await server.seed(USER, 'INBOX', many.map((raw) => ({ raw })));
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const inboxOf = (processFolder: string) => readTree(path.join(processFolder, USER, 'INBOX'));
+
+describe('faults during a run', () => {
+  it('a connection cut mid-FETCH is reconnected and the folder resumes', async () => {
+    const proxy = await startProxy(server.imapsPort, { dropAfterBytes: 1_500_000 });
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, port: proxy.port, extra: ['tls: implicit'] }], { common: ['retryDelaySeconds: 0'] });
+    const r = await runCli(['--config', ws.configPath]);
+    await proxy.close();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/reconnecting in 0\.0 s \(try 2\)/);
+    expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    expect(inboxOf(ws.processFolder).size).toBe(400);
+    expect(allFiles(ws.processFolder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a server that stops answering is given up after the timeout and retried', async () => {
+    const proxy = await startProxy(server.imapsPort, { stallAfterBytes: 200_000 });
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, port: proxy.port, extra: ['tls: implicit'] }], { common: ['retryDelaySeconds: 0', 'timeoutSeconds: 2'] });
+    const r = await runCli(['--config', ws.configPath]);
+    await proxy.close();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('reconnecting');
+    expect(inboxOf(ws.processFolder).size).toBe(400);
+  });
+
+  it('a server that stays down fails its mailbox after the retries, with the reason', async () => {
+    const proxy = await startProxy(server.imapsPort, { refuseAll: true });
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, port: proxy.port, extra: ['tls: implicit'] }], { common: ['retries: 2', 'retryDelaySeconds: 0'] });
+    const r = await runCli(['--config', ws.configPath]);
+    await proxy.close();
+    expect(r.code).toBe(1);
+    expect(proxy.connections).toBe(3);
+    expect(r.stderr).toContain(`${USER}: FAILED`);
+  });
+
+  it('Ctrl+C finishes the message in flight, saves state, exits 130; the next run completes without duplicates', async () => {
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS }]);
+    const child = spawn(process.execPath, [CLI, '--config', ws.configPath, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    let out = '';
+    const interrupted = new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if ((out.match(/saved /g) ?? []).length >= 20 && !child.killed) child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(await interrupted).toBe(130);
+    const partial = inboxOf(ws.processFolder).size;
+    expect(partial).toBeGreaterThanOrEqual(20);
+    expect(partial).toBeLessThan(400);
+    expect(allFiles(ws.processFolder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const r = await runCli(['--config', ws.configPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const files = inboxOf(ws.processFolder);
+    expect(files.size).toBe(400);
+    expect(r.stdout).toContain(`${400 - partial} new`);
+  });
+
+  it('a second run while one holds the lock exits 3 and says who holds it; a stale lock is taken over', async () => {
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS }]);
+    const lockFile = path.join(ws.processFolder, '.imap-backup-tool', 'lock');
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+    fs.writeFileSync(lockFile, JSON.stringify({ host: os.hostname(), pid: process.pid, since: new Date().toISOString() }));
+    const held = await runCli(['--config', ws.configPath]);
+    expect(held.code).toBe(3);
+    expect(held.stderr).toContain(`pid ${process.pid}`);
+    expect(inboxOf(ws.processFolder).size).toBe(0);
+    fs.writeFileSync(lockFile, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 17, since: new Date().toISOString() }));
+    const stale = await runCli(['--config', ws.configPath]);
+    expect(stale.code, stale.stderr).toBe(0);
+    expect(stale.stderr).toContain('took over a stale lock');
+    expect(fs.existsSync(lockFile)).toBe(false);
+  });
+});
+
+describe('upgrading from the original tool', () => {
+  it("recognises the original's file names, without repeating its Message-ID collisions", async () => {
+    const user = 'legacy@example.org';
+    await server.addUser(user, PASS);
+    const original = makeMessage({ messageId: '<abc123@example.org>', subject: 'kept from the old tool' });
+    const collider = makeMessage({ messageId: '<abc123@other.org>', subject: 'same fragment, other message' });
+    await server.seed(user, 'INBOX', [{ raw: original }, { raw: collider }]);
+    const ws = writeWorkspace(server, [{ address: user, password: PASS }]);
+    const inbox = path.join(ws.processFolder, user, 'INBOX');
+    fs.mkdirSync(inbox, { recursive: true });
+    // The original hashed the part before '@' minus its first character ('<'): "abc123".
+    const legacyName = `${md5('abc123')}__kept from the old t__28-Mar-2022-183517.eml`;
+    fs.writeFileSync(path.join(inbox, legacyName), original);
+    const r = await runCli(['--config', ws.configPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const names = fs.readdirSync(inbox).sort();
+    expect(names).toHaveLength(2);
+    expect(names).toContain(legacyName);
+    expect(names.some((n) => n.startsWith(md5('<abc123@other.org>')))).toBe(true);
+  });
+});
