@@ -6,7 +6,7 @@ export interface FolderReport {
   local: string;
   newCount: number;
   present: number;
-  /** Messages sharing a Message-ID with one already saved in the folder (the original's rule). */
+  /** Copies of a message already saved in this run: same Message-ID and same size. */
   duplicates: number;
   /** Listed by the header fetch but gone (expunged) before their body was fetched. */
   vanished: number;

@@ -33,7 +33,7 @@ export function summaryRows(report: RunReport): SummaryRow[] {
       const notes = [
         f.error ? `FAILED: ${f.error}` : '',
         f.wouldDownload !== undefined ? `would download ${num(f.wouldDownload)}` : '',
-        f.duplicates ? `${num(f.duplicates)} duplicate Message-ID` : '',
+        f.duplicates ? `${num(f.duplicates)} stored twice on the server (same Message-ID and size), saved once` : '',
         f.vanished ? `${num(f.vanished)} deleted on server meanwhile` : '',
       ].filter(Boolean);
       rows.push({

@@ -25,6 +25,8 @@ export interface FolderJob {
 interface Planned {
   meta: MessageMeta;
   fileName: string;
+  /** Same Message-ID and size as this earlier file of the run: kept only if its bytes differ. */
+  twinOf?: string;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function syncFolder(source: ImapSource, job: FolderJob, report: Fol
   const opened = await source.open(job.resolved.path);
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
   const plan: Planned[] = [];
-  const planned = new Set<string>();
+  const plannedIds = new Map<string, string>();
+  const plannedNames = new Set<string>();
   let highestSeen = from;
   let present = from > 0 ? store.count : 0;
   report.duplicates = 0;
@@ -57,13 +60,16 @@ export async function syncFolder(source: ImapSource, job: FolderJob, report: Fol
     for await (const meta of source.headers(from)) {
       highestSeen = Math.max(highestSeen, meta.uid);
       const seg = segment1(meta);
-      if (planned.has(seg)) {
-        report.duplicates++;
-      } else if (store.has(seg) || (await store.hasLegacy(legacySegment1(meta.messageId), meta.messageId))) {
+      const name = emlFileName(meta);
+      const identity = `${seg}:${meta.size}`;
+      const twinOf = plannedIds.get(identity);
+      if (twinOf === undefined && ((await store.has(seg, name, meta.size)) || (await store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
         present++;
       } else {
-        planned.add(seg);
-        plan.push({ meta, fileName: emlFileName(meta) });
+        const fileName = store.uniqueName(name, plannedNames);
+        if (twinOf === undefined) plannedIds.set(identity, fileName);
+        plannedNames.add(fileName);
+        plan.push({ meta, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
       }
     }
   }
@@ -99,6 +105,13 @@ async function download(source: ImapSource, store: FolderStore, plan: Planned[],
   for await (const { uid, source: raw } of source.bodies(small)) {
     const p = byUid.get(uid);
     if (!p || done.has(uid)) continue;
+    // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
+    // server is skipped; different bytes (rare, but real) are a different message and are kept.
+    if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
+      done.add(uid);
+      report.duplicates++;
+      continue;
+    }
     await store.write(p.fileName, raw);
     saved(p, raw.length);
     if (job.signal.aborted) return done;

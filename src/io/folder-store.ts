@@ -5,10 +5,19 @@ import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
 
-/** One local folder of .eml files: the truth about what is backed up. */
+/**
+ * One local folder of .eml files: the truth about what is backed up.
+ *
+ * A message counts as on disk when a file with its segment1 has either its exact name or its exact
+ * size. The original rule (segment1 alone) silently dropped different messages that share a
+ * Message-ID (drafts saved again, list copies, broken mailers); name-or-size keeps them apart while
+ * the same message, fetched again after a UIDVALIDITY reset or a server move, still matches.
+ */
 export class FolderStore {
-  /** segment1 → file name, for every .eml already on disk. */
-  private readonly bySegment = new Map<string, string>();
+  /** segment1 → file names, for every .eml already on disk. */
+  private readonly bySegment = new Map<string, string[]>();
+  private readonly names = new Set<string>();
+  private readonly sizes = new Map<string, number>();
   private emlCount = 0;
 
   constructor(readonly dir: string) {}
@@ -28,10 +37,7 @@ export class FolderStore {
         await fs.promises.rm(path.join(this.dir, e.name), { force: true });
         continue;
       }
-      const seg = segment1Of(e.name);
-      if (!seg) continue;
-      this.emlCount++;
-      if (!this.bySegment.has(seg)) this.bySegment.set(seg, e.name);
+      this.remember(e.name);
     }
   }
 
@@ -39,8 +45,21 @@ export class FolderStore {
     return this.emlCount;
   }
 
-  has(segment1: string): boolean {
-    return this.bySegment.has(segment1);
+  async has(segment1: string, fileName: string, size: number): Promise<boolean> {
+    const names = this.bySegment.get(segment1);
+    if (!names) return false;
+    if (names.includes(fileName)) return true;
+    for (const name of names) if ((await this.sizeOf(name)) === size) return true;
+    return false;
+  }
+
+  /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
+  uniqueName(fileName: string, taken: ReadonlySet<string>): string {
+    if (!this.names.has(fileName) && !taken.has(fileName)) return fileName;
+    for (let n = 2; ; n++) {
+      const candidate = fileName.replace(/\.eml$/i, `__${n}.eml`);
+      if (!this.names.has(candidate) && !taken.has(candidate)) return candidate;
+    }
   }
 
   /**
@@ -48,16 +67,12 @@ export class FolderStore {
    * hash alone would repeat its collisions (`<1@a>` vs `<1@b>`). Confirm by the file's own header.
    */
   async hasLegacy(legacySegment: string | undefined, messageId: string | undefined): Promise<boolean> {
-    const name = legacySegment ? this.bySegment.get(legacySegment) : undefined;
-    if (!name || !messageId) return false;
-    const handle = await fs.promises.open(path.join(this.dir, name), 'r');
-    try {
-      const buf = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-      return messageIdOf(buf.subarray(0, bytesRead))?.trim() === messageId.trim();
-    } finally {
-      await handle.close();
+    const names = legacySegment ? this.bySegment.get(legacySegment) : undefined;
+    if (!names || !messageId) return false;
+    for (const name of names) {
+      if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return true;
     }
+    return false;
   }
 
   async ensureDir(): Promise<void> {
@@ -66,18 +81,51 @@ export class FolderStore {
 
   async write(fileName: string, data: Buffer): Promise<void> {
     await writeFileAtomic(path.join(this.dir, fileName), data);
-    this.remember(fileName);
+    this.remember(fileName, data.length);
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {
     const bytes = await streamToFileAtomic(path.join(this.dir, fileName), stream);
-    this.remember(fileName);
+    this.remember(fileName, bytes);
     return bytes;
   }
 
-  private remember(fileName: string): void {
+  async sameBytes(fileName: string, data: Buffer): Promise<boolean> {
+    try {
+      return (await fs.promises.readFile(path.join(this.dir, fileName))).equals(data);
+    } catch {
+      return false;
+    }
+  }
+
+  private remember(fileName: string, size?: number): void {
     const seg = segment1Of(fileName);
-    if (seg && !this.bySegment.has(seg)) this.bySegment.set(seg, fileName);
+    if (!seg) return;
+    const list = this.bySegment.get(seg);
+    if (list) list.push(fileName);
+    else this.bySegment.set(seg, [fileName]);
+    this.names.add(fileName);
+    if (size !== undefined) this.sizes.set(fileName, size);
     this.emlCount++;
+  }
+
+  private async sizeOf(name: string): Promise<number> {
+    let size = this.sizes.get(name);
+    if (size === undefined) {
+      size = (await fs.promises.stat(path.join(this.dir, name))).size;
+      this.sizes.set(name, size);
+    }
+    return size;
+  }
+
+  private async messageIdOfFile(name: string): Promise<string | undefined> {
+    const handle = await fs.promises.open(path.join(this.dir, name), 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+      return messageIdOf(buf.subarray(0, bytesRead));
+    } finally {
+      await handle.close();
+    }
   }
 }
