@@ -6,9 +6,11 @@ import { FolderStore } from '../io/folder-store.js';
 import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js';
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
+import { WriteQueue } from './write-queue.js';
 
 /** Messages this large are streamed to disk rather than held whole in memory. */
 export const STREAM_THRESHOLD = 10 * 1024 * 1024;
+const WRITES_IN_FLIGHT = 8;
 
 export interface FolderJob {
   mailbox: string;
@@ -102,20 +104,30 @@ async function download(source: ImapSource, store: FolderStore, plan: Planned[],
     job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
   };
 
-  for await (const { uid, source: raw } of source.bodies(small)) {
-    const p = byUid.get(uid);
-    if (!p || done.has(uid)) continue;
-    // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
-    // server is skipped; different bytes (rare, but real) are a different message and are kept.
-    if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
-      done.add(uid);
-      report.duplicates++;
-      continue;
+  const queue = new WriteQueue(WRITES_IN_FLIGHT);
+  try {
+    for await (const { uid, source: raw } of source.bodies(small)) {
+      const p = byUid.get(uid);
+      if (!p || done.has(uid)) continue;
+      if (p.twinOf !== undefined) await queue.drain();
+      // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
+      // server is skipped; different bytes (rare, but real) are a different message and are kept.
+      if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
+        done.add(uid);
+        report.duplicates++;
+        continue;
+      }
+      await queue.add(async () => {
+        await store.write(p.fileName, raw);
+        saved(p, raw.length);
+      });
+      if (job.signal.aborted) break;
     }
-    await store.write(p.fileName, raw);
-    saved(p, raw.length);
-    if (job.signal.aborted) return done;
+  } finally {
+    // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
+    await queue.drain();
   }
+  if (job.signal.aborted) return done;
   // Streamed downloads run after the FETCH loop: calling download() inside it deadlocks (imapflow 284).
   for (const p of large) {
     if (job.signal.aborted) return done;

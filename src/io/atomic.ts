@@ -17,9 +17,9 @@ export function isTempName(name: string): boolean {
 }
 
 /**
- * Write, then rename: a crash leaves a temp file, never a half-written file under its final name.
- * `sync` is for small files whose loss would mislead a later run (state, locks); message files are
- * not fsynced one by one (see README "Durability").
+ * Write, flush, then rename: a crash or power loss leaves a temp file, never a short or empty file
+ * under its final name, which a later run would take for a message already backed up. The flush
+ * (fdatasync) is cheap when several writes are in flight (see README "Durability").
  */
 export async function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
   const tmp = tempPathFor(finalPath);
@@ -27,7 +27,7 @@ export async function writeFileAtomic(finalPath: string, data: Buffer | string, 
     const handle = await fs.promises.open(tmp, 'wx', opts.mode ?? 0o600);
     try {
       await handle.writeFile(data);
-      if (opts.sync) await handle.sync();
+      if (opts.sync !== false) await handle.datasync();
     } finally {
       await handle.close();
     }
@@ -46,6 +46,13 @@ export async function streamToFileAtomic(finalPath: string, stream: Readable, op
   });
   try {
     await pipeline(stream, fs.createWriteStream(tmp, { flags: 'wx', mode: opts.mode ?? 0o600 }));
+    // fsync through a second descriptor: a write stream closes its own when it finishes.
+    const handle = await fs.promises.open(tmp, 'r+');
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     await fs.promises.rename(tmp, finalPath);
     return bytes;
   } catch (err) {
