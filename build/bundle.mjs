@@ -17,6 +17,8 @@ await build({
   legalComments: 'none',
   banner: { js: '#!/usr/bin/env node' },
   define: { __IBT_VERSION__: JSON.stringify(pkg.version) },
+  // The dist-config samples, embedded for `init` (a single-file executable has no folder beside it).
+  loader: { '.yml': 'text' },
   logLevel: 'warning',
 });
 await chmod('dist/cli.cjs', 0o755);

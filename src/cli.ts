@@ -9,6 +9,11 @@ const main = defineCommand({
   subCommands: {
     run: () => import('./commands/run.js').then((m) => m.default),
     check: () => import('./commands/check.js').then((m) => m.default),
+    notify: () => import('./commands/notify.js').then((m) => m.default),
+    init: () => import('./commands/init.js').then((m) => m.default),
+    schedule: () => import('./commands/schedule.js').then((m) => m.default),
+    verify: () => import('./commands/verify.js').then((m) => m.default),
+    unlock: () => import('./commands/unlock.js').then((m) => m.default),
   },
 });
 
@@ -51,6 +56,12 @@ async function cli(argv: string[]): Promise<number> {
     return exitCodeForError(err);
   }
 }
+
+// A stray rejection inside a network library must not end a backup that is otherwise going well;
+// it is reported, and the run's own error handling decides the outcome.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`[warn] unexpected error outside the run: ${describeError(reason)}\n`);
+});
 
 cli(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -16,6 +16,11 @@ export function exitCodeForReport(report: RunReport): number {
   return runStatus(report) === 'OK' ? EXIT.ok : EXIT.partial;
 }
 
+/** A backup that was OK but whose report could not be mailed exits 4; a worse outcome keeps its own code. */
+export function exitCodeWithNotification(code: number, notificationFailed: boolean): number {
+  return notificationFailed && code === EXIT.ok ? EXIT.notification : code;
+}
+
 export function exitCodeForError(err: unknown): number {
   return err instanceof AppError ? err.exitCode : EXIT.partial;
 }

@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty';
 import { resolveFolders } from '../core/folders.js';
 import { selectMailboxes } from '../engine/backup-run.js';
-import { mailboxAdvice } from '../engine/mailbox-sync.js';
+import { mailboxAdvice } from '../engine/advice.js';
 import { ImapSource } from '../io/imap-source.js';
+import { describeSmtp, verifySmtp } from '../io/mailer.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { listArg, loadContext, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
@@ -33,6 +34,15 @@ export default defineCommand({
         log.error(`${mb.address}: ${mailboxAdvice(mb, err)}`);
       } finally {
         await source?.close();
+      }
+    }
+    if (config.notification.enabled) {
+      try {
+        await verifySmtp(config.notification, config.secrets);
+        log.success(`Notification: SMTP ${config.notification.user ? `login as ${config.notification.user}` : 'connection (no login)'} OK at ${describeSmtp(config.notification)}`);
+      } catch (err) {
+        failures++;
+        log.error(`Notification: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     return failures === 0 ? EXIT.ok : EXIT.partial;

@@ -3,15 +3,16 @@ import type { AppConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
 import { summaryHeadline, summaryTable } from '../core/summary.js';
+import { archiveStage } from '../engine/archive-stage.js';
 import { runBackup } from '../engine/backup-run.js';
+import { notifyStage } from '../engine/notify-stage.js';
+import { diskFullAdvice } from '../engine/advice.js';
 import { acquireLock } from '../io/lock.js';
-import { exitCodeForReport, EXIT, markReported } from '../cli/exit-codes.js';
+import { exitCodeForReport, exitCodeWithNotification, EXIT, markReported } from '../cli/exit-codes.js';
 import { listArg, loadContext, mailboxArgs, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
 import { logEvent } from '../cli/progress.js';
 import { VERSION } from '../version.js';
-
-const STALE_LOCK_MS = 12 * 60 * 60 * 1000;
 
 interface RunOptions {
   only: string[];
@@ -25,30 +26,44 @@ export default defineCommand({
     const log = new Logger(args.verbose);
     const { config } = loadContext(args, log);
     const opts: RunOptions = { only: listArg(args.mailbox), dryRun: args['dry-run'] };
-    if (!opts.dryRun) log.openFile(config.logsFolder);
-    log.info(`imap-backup-tool ${VERSION}: ${opts.dryRun ? 'dry run, nothing is written' : 'backup'} with ${config.configPath}`);
+    const startedAt = new Date();
     let report: RunReport | undefined;
     let failure: unknown;
     try {
+      // Inside the try: a logs folder that cannot be used is a crash the notification reports.
+      if (!opts.dryRun) openLog(log, config.logsFolder);
+      log.info(`imap-backup-tool ${VERSION}: ${opts.dryRun ? 'dry run, nothing is written' : 'backup'} with ${config.configPath}`);
       report = await backup(config, log, opts);
     } catch (err) {
       // Any crash after the configuration was read still reaches the log (and the notification).
       failure = err;
-      log.error(describeError(err));
+      log.error(diskFullAdvice(err, config.processFolder) ?? describeError(err));
       if (args.verbose && err instanceof Error && err.stack) log.error(err.stack);
       markReported(err);
     }
-    // Notification stage: see issue 4 (sent with `report` or `failure`, the log attached).
+    // Before close: the attachment is the log as written so far (every line is written synchronously),
+    // and the send result still reaches the log file after it.
+    const notified = await notifyStage(config, report ? { kind: 'report', report } : { kind: 'failure', error: failure, startedAt }, {
+      logPath: log.filePath, dryRun: opts.dryRun, version: VERSION, onEvent: (level, message) => log.log(level, message),
+    });
     log.close();
     if (failure !== undefined || !report) throw failure;
-    return exitCodeForReport(report);
+    return exitCodeWithNotification(exitCodeForReport(report), notified.status === 'failed');
   },
 });
+
+function openLog(log: Logger, folder: string): void {
+  try {
+    log.openFile(folder);
+  } catch (err) {
+    throw new Error(`The logs folder ${folder} cannot be used (${describeError(err)}): check common.logsFolderFullPath and its permissions`);
+  }
+}
 
 /** Lock, download, archive; the summary goes to the console and the log. */
 async function backup(config: AppConfig, log: Logger, opts: RunOptions): Promise<RunReport> {
   const lock = opts.dryRun ? undefined : acquireLock(config.processFolder, {
-    staleAfterMs: STALE_LOCK_MS,
+    staleAfterMs: config.lockStaleMs,
     onStale: (who) => log.warn(`took over a stale lock (${who})`),
   });
   const controller = new AbortController();
@@ -61,7 +76,13 @@ async function backup(config: AppConfig, log: Logger, opts: RunOptions): Promise
   process.on('SIGTERM', onSignal);
   try {
     const report = await runBackup(config, { only: opts.only, dryRun: opts.dryRun, signal: controller.signal, onEvent: (e) => logEvent(log, e) });
-    // Archive stage: see issue 3 (zip, verify, clean, roll), recorded in report.archive.
+    // A partial backup on a full disk must not push a complete archive out by rolling, nor be cleaned.
+    if (report.mailboxes.some((m) => m.folders.some((f) => f.diskFull))) {
+      log.error('The disk of the process folder is full: no archive was made, nothing was cleaned and no old archive was deleted');
+    } else if (!report.interrupted) {
+      report.archive = await archiveStage(config, report, { dryRun: opts.dryRun, signal: controller.signal, onEvent: (e) => log.log(e.level, e.message) });
+      report.interrupted = controller.signal.aborted;
+    }
     log.info(`Summary\n${summaryTable(report)}`);
     const headline = summaryHeadline(report);
     if (headline.startsWith('[OK]')) log.success(headline);

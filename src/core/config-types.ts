@@ -35,6 +35,11 @@ export interface NotificationConfig {
   subject: string;
   message: string;
   useTLS: boolean;
+  /**
+   * implicit: TLS from the start (port 465 or `tls: implicit`); starttls: STARTTLS required (useTLS
+   * True); none: useTLS False, STARTTLS only if offered, else plaintext (insecure; the original's way).
+   */
+  tls: TlsMode;
   tlsOptions: TlsOptions;
   sendOn: 'always' | 'failure';
 }
@@ -56,8 +61,11 @@ export interface AppConfig {
   concurrency: number;
   retries: number;
   retryDelayMs: number;
+  connectionsPerMailbox: number;
   /** A connection silent this long is given up (and retried). */
   timeoutMs: number;
+  /** A lock older than this is taken over even when its process may still run (`common.lockStaleHours`). */
+  lockStaleMs: number;
   notification: NotificationConfig;
   mailboxes: MailboxConfig[];
   /** Every secret in the configuration, so logs and mails can redact them. */

@@ -33,6 +33,8 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const storage = r.section(raw.main, 'storage', true);
   const notify = r.section(raw.main, 'mailNotification', false);
 
+  // Read by the loader to find the mailbox list; checked here so a wrong type is reported, not ignored.
+  r.string(common, 'mailboxList', 'common.mailboxList', '');
   const rootFolder = abs(r.string(common, 'rootFolderFullPath', 'common.rootFolderFullPath', '.'));
   const under = (value: string, sub: string) => (value ? abs(value) : p.join(rootFolder, sub));
   const config: AppConfig = {
@@ -51,8 +53,10 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
     verifyArchive: r.bool(storage, 'verifyArchive', 'storage.verifyArchive', true),
     concurrency: r.int(common, 'concurrency', 'common.concurrency', 4, 1, 64),
     retries: r.int(common, 'retries', 'common.retries', 3, 0, 20),
+    connectionsPerMailbox: r.int(common, 'connectionsPerMailbox', 'common.connectionsPerMailbox', 4, 1, 15),
     timeoutMs: r.int(common, 'timeoutSeconds', 'common.timeoutSeconds', 120, 1, 3600) * 1000,
     retryDelayMs: r.int(common, 'retryDelaySeconds', 'common.retryDelaySeconds', 2, 0, 600) * 1000,
+    lockStaleMs: r.int(common, 'lockStaleHours', 'common.lockStaleHours', 12, 1, 8760) * 3_600_000,
     notification: readNotification(r, notify, ctx, abs, secrets),
     mailboxes: [],
     secrets,
@@ -149,17 +153,22 @@ function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: Confi
   if (password) secrets.push(password);
   const to = r.list(n, 'to', `${key}.to`);
   if (enabled && to.length === 0) r.fail(`${key}.to`, 'is missing; give the address (or a list of addresses) that gets the report');
+  const port = r.int(n, 'port', `${key}.port`, 587, 1, 65535);
+  const useTLS = r.bool(n, 'useTLS', `${key}.useTLS`, true);
+  // Optional `tls` overrides what port and useTLS imply: a relay with implicit TLS on another port than 465.
+  const tls = r.oneOf(n, 'tls', `${key}.tls`, ['implicit', 'starttls', 'none'] as const, port === 465 ? 'implicit' : useTLS ? 'starttls' : 'none');
   return {
     enabled,
     server: need('server'),
-    port: r.int(n, 'port', `${key}.port`, 587, 1, 65535),
+    port,
     user: r.string(n, 'user', `${key}.user`, ''),
     password,
     from: need('from'),
     to,
     subject: r.string(n, 'subject', `${key}.subject`, 'imap-backup-tool report'),
     message: r.string(n, 'message', `${key}.message`, ''),
-    useTLS: r.bool(n, 'useTLS', `${key}.useTLS`, true),
+    useTLS,
+    tls,
     tlsOptions: readTlsOptions(r, n, key, ctx, abs),
     sendOn: r.oneOf(n, 'sendOn', `${key}.sendOn`, ['always', 'failure'] as const, 'always'),
   };

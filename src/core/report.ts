@@ -16,6 +16,8 @@ export interface FolderReport {
   /** With --dry-run: what would have been downloaded. */
   wouldDownload?: number;
   error?: string;
+  /** The process folder's disk ran full: the run makes no archive and neither cleans nor rolls. */
+  diskFull?: boolean;
 }
 
 export interface MailboxReport {
@@ -42,6 +44,10 @@ export interface ArchiveReport {
   verified: boolean;
   /** Why the archive failed; cleaning and rolling are then skipped. */
   error?: string;
+  /** Why no archive was made although archiveToZip is on (nothing to archive); not a failure. */
+  skipped?: string;
+  /** Cleaning or rolling could not remove something; the archive itself is good. */
+  warnings?: string[];
   /** Files the cleaning step removed from the process folder (undefined: cleaning not run). */
   cleanedFiles?: number;
   rolling?: { method: 'DAYS' | 'ITEMS'; removed: string[]; kept: string[]; skipped?: string };
@@ -66,7 +72,9 @@ export function mailboxFailed(m: MailboxReport): boolean {
 
 export function runStatus(report: RunReport): RunStatus {
   const failed = report.mailboxes.filter(mailboxFailed).length;
-  if (failed === 0 && !report.interrupted) return 'OK';
+  // A backup without its archive, or old archives piling up, needs the admin: never OK.
+  const archiveTrouble = report.archive !== undefined && (report.archive.error !== undefined || (report.archive.warnings?.length ?? 0) > 0);
+  if (failed === 0 && !report.interrupted && !archiveTrouble) return 'OK';
   const total = report.mailboxes.length;
   const nothingDone = report.mailboxes.every((m) => !m.ok || m.folders.every((f) => f.error !== undefined));
   return failed === total && nothingDone ? 'FAILED' : 'PARTIAL';

@@ -57,7 +57,29 @@ export function summaryHeadline(report: RunReport): string {
   const failed = report.mailboxes.filter((m) => !m.ok || m.folders.some((f) => f.error)).length;
   const what = report.dryRun ? 'dry run' : `${num(t.newCount)} new (${formatBytes(t.bytes)})`;
   const tail = report.interrupted ? ', interrupted' : failed > 0 ? `, ${failed} of ${n} with failures` : '';
-  return `[${status}] ${n} mailbox${n === 1 ? '' : 'es'}, ${what}, ${num(t.present)} already present${tail}`;
+  const archiveTail = report.archive?.error ? ', archive FAILED' : '';
+  return `[${status}] ${n} mailbox${n === 1 ? '' : 'es'}, ${what}, ${num(t.present)} already present${tail}${archiveTail}`;
+}
+
+/** The archive, cleaning and rolling lines under the table; empty when the stage did not run. */
+export function archiveLines(report: RunReport): string[] {
+  const a = report.archive;
+  if (!a) return [];
+  const lines: string[] = [];
+  if (a.path) lines.push(`Archive: ${a.path}, ${num(a.entries)} entries, ${formatBytes(a.bytes)} in ${formatBytes(a.archiveBytes)}, ${a.verified ? 'verified' : 'NOT verified'}`);
+  if (a.error) lines.push(`Archive: FAILED: ${a.error}`);
+  if (a.skipped) lines.push(`Archive: none, ${a.skipped}`);
+  if (a.cleanedFiles !== undefined) lines.push(`Cleaned: ${num(a.cleanedFiles)} files removed from the process folder`);
+  const r = a.rolling;
+  if (r?.skipped) lines.push(`Rolling (${r.method}): skipped, ${r.skipped}`);
+  else if (r) {
+    const verb = report.dryRun ? 'would delete' : 'deleted';
+    lines.push(`Rolling (${r.method}): ${verb} ${r.removed.length ? r.removed.join(', ') : 'nothing'}; ${num(r.kept.length)} kept`);
+  }
+  const warnings = a.warnings ?? [];
+  for (const w of warnings.slice(0, 10)) lines.push(`Warning: ${w}`);
+  if (warnings.length > 10) lines.push(`Warning: … and ${num(warnings.length - 10)} more (see the log)`);
+  return lines;
 }
 
 export function summaryTable(report: RunReport): string {
@@ -70,5 +92,6 @@ export function summaryTable(report: RunReport): string {
       r.label.padEnd(w.label), r.newCount.padStart(w.newCount), r.present.padStart(w.present),
       r.failed.padStart(w.failed), r.bytes.padStart(w.bytes), r.seconds.padStart(w.seconds), r.note,
     ].join('  ').trimEnd())
+    .concat(archiveLines(report))
     .join('\n');
 }

@@ -2,6 +2,7 @@ import type { AppConfig, MailboxConfig } from '../core/config-types.js';
 import { ConfigError } from '../core/errors.js';
 import type { MailboxReport, RunReport } from '../core/report.js';
 import type { EventSink } from './events.js';
+import { StateStore } from '../io/state-store.js';
 import { syncMailbox } from './mailbox-sync.js';
 
 export interface BackupOptions {
@@ -33,6 +34,7 @@ export async function runBackup(config: AppConfig, opts: BackupOptions = {}): Pr
   const signal = opts.signal ?? new AbortController().signal;
   const report: RunReport = { startedAt: new Date(), finishedAt: new Date(), dryRun: !!opts.dryRun, interrupted: false, mailboxes: [] };
   const results: (MailboxReport | undefined)[] = new Array(mailboxes.length);
+  if (!opts.dryRun) await StateStore.removeLeftovers(config.processFolder);
   let next = 0;
   const worker = async () => {
     while (next < mailboxes.length && !signal.aborted) {
@@ -44,6 +46,7 @@ export async function runBackup(config: AppConfig, opts: BackupOptions = {}): Pr
           processFolder: config.processFolder,
           retries: config.retries,
           timeoutMs: config.timeoutMs,
+          connections: config.connectionsPerMailbox,
           retryDelayMs: opts.retryDelayMs ?? config.retryDelayMs,
           dryRun: !!opts.dryRun,
           signal,

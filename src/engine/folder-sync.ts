@@ -7,10 +7,13 @@ import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
 import { WriteQueue } from './write-queue.js';
+import type { ConnectionPool } from './connection-pool.js';
 
 /** Messages this large are streamed to disk rather than held whole in memory. */
 export const STREAM_THRESHOLD = 10 * 1024 * 1024;
 const WRITES_IN_FLIGHT = 8;
+/** Messages per FETCH command when a folder's bodies are spread over several connections. */
+const RANGE_SIZE = 250;
 
 export interface FolderJob {
   mailbox: string;
@@ -22,6 +25,8 @@ export interface FolderJob {
   dryRun: boolean;
   signal: AbortSignal;
   onEvent: EventSink;
+  /** Extra connections for the UID ranges of a large folder, when the pool has them to spare. */
+  pool?: ConnectionPool;
 }
 
 interface Planned {
@@ -95,46 +100,51 @@ export async function syncFolder(source: ImapSource, job: FolderJob, report: Fol
 async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport): Promise<Set<number>> {
   const done = new Set<number>();
   const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
-  const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD).map((p) => p.meta.uid);
-  const large = plan.filter((p) => p.meta.size >= STREAM_THRESHOLD);
   const saved = (p: Planned, bytes: number) => {
     done.add(p.meta.uid);
     report.newCount++;
     report.bytes += bytes;
     job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
   };
-
   const queue = new WriteQueue(WRITES_IN_FLIGHT);
+  const write = (p: Planned, raw: Buffer) => queue.add(async () => {
+    await store.write(p.fileName, raw);
+    saved(p, raw.length);
+  });
+  const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
+  const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
   try {
-    for await (const { uid, source: raw } of source.bodies(small)) {
+    await fetchRanges(source, ranges, job, async (uid, raw) => {
+      const p = byUid.get(uid);
+      if (p && !done.has(uid)) await write(p, raw);
+    });
+    // Twins last, on one connection, once the message each may duplicate is on disk.
+    await queue.drain();
+    const twins = small.filter((p) => p.twinOf !== undefined).map((p) => p.meta.uid);
+    for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
       const p = byUid.get(uid);
       if (!p || done.has(uid)) continue;
-      if (p.twinOf !== undefined) await queue.drain();
       // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
       // server is skipped; different bytes (rare, but real) are a different message and are kept.
       if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
         done.add(uid);
         report.duplicates++;
-        continue;
+      } else {
+        await write(p, raw);
+        await queue.drain();
       }
-      await queue.add(async () => {
-        await store.write(p.fileName, raw);
-        saved(p, raw.length);
-      });
-      if (job.signal.aborted) break;
     }
   } finally {
     // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
     await queue.drain();
   }
-  if (job.signal.aborted) return done;
-  // Streamed downloads run after the FETCH loop: calling download() inside it deadlocks (imapflow 284).
-  for (const p of large) {
+  // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
+  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD)) {
     if (job.signal.aborted) return done;
     const stream = await source.stream(p.meta.uid);
-    if (!stream) continue;
-    saved(p, await store.writeStream(p.fileName, stream));
+    if (stream) saved(p, await store.writeStream(p.fileName, stream));
   }
+  if (job.signal.aborted) return done;
   // A message listed by the header fetch but not returned now was expunged meanwhile.
   for (const p of plan) {
     if (!done.has(p.meta.uid)) {
@@ -144,6 +154,59 @@ async function download(source: ImapSource, store: FolderStore, plan: Planned[],
     }
   }
   return done;
+}
+
+/**
+ * The UID ranges of one folder, fetched by this connection and by any the pool can spare: a large
+ * folder is then downloaded over several connections at once.
+ */
+async function fetchRanges(own: ImapSource, ranges: number[][], job: FolderJob, onBody: (uid: number, raw: Buffer) => Promise<void>): Promise<void> {
+  let next = 0;
+  const running: Promise<void>[] = [];
+  const failures: unknown[] = [];
+  // Each worker's failure is captured at once: a rejection nobody awaits yet would end the process.
+  const start = (fn: () => Promise<void>) => running.push(fn().catch((err: unknown) => void failures.push(err)));
+  const work = async (source: ImapSource) => {
+    while (next < ranges.length && !job.signal.aborted && failures.length === 0) {
+      const range = ranges[next++] as number[];
+      for await (const { uid, source: raw } of source.bodies(range)) {
+        await onBody(uid, raw);
+        if (job.signal.aborted) break;
+      }
+      await recruit();
+    }
+  };
+  const recruit = async () => {
+    while (job.pool && ranges.length - next >= 2 && failures.length === 0) {
+      const extra = await job.pool.tryAcquire().catch(() => undefined);
+      if (!extra) return;
+      start(async () => {
+        try {
+          await extra.open(job.resolved.path);
+          await work(extra);
+        } finally {
+          job.pool?.release(extra);
+        }
+      });
+    }
+  };
+  start(async () => {
+    await recruit();
+    await work(own);
+  });
+  // Workers may recruit more workers while they run: wait until no new one appears.
+  for (let settled = 0; settled < running.length; ) {
+    const batch = running.slice(settled);
+    settled = running.length;
+    await Promise.all(batch);
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function finish(report: FolderReport, started: number): FolderReport {

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import type { MailboxConfig } from '../core/config-types.js';
 import { describeError, InterruptedError } from '../core/errors.js';
-import { resolveFolders } from '../core/folders.js';
+import { resolveFolders, type ResolvedFolder } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
-import { ImapSource } from '../io/imap-source.js';
+import { ImapSource, type ListedFolder } from '../io/imap-source.js';
 import { StateStore } from '../io/state-store.js';
+import { ConnectionPool } from './connection-pool.js';
 import type { EventSink } from './events.js';
 import { syncFolder } from './folder-sync.js';
+import { diskFullAdvice, mailboxAdvice } from './advice.js';
 import { backoffMs, isTransient, sleep } from './retry.js';
 
 export interface MailboxJob {
@@ -16,6 +18,8 @@ export interface MailboxJob {
   retries: number;
   retryDelayMs: number;
   timeoutMs: number;
+  /** Connections to this mailbox at once: folders in parallel, and UID ranges of a large folder. */
+  connections: number;
   dryRun: boolean;
   signal: AbortSignal;
   onEvent: EventSink;
@@ -26,19 +30,13 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   const started = Date.now();
   const mb = job.mailbox;
   const report: MailboxReport = { mailbox: mb.address, ok: true, folders: [], seconds: 0 };
-  const mailboxDir = path.join(job.processFolder, safeSegment(mb.address));
   const state = StateStore.forMailbox(job.processFolder, safeSegment(mb.address));
-  let source: ImapSource | undefined;
-  const connection = async () => {
-    if (source?.usable) return source;
-    await source?.close();
-    source = await ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) });
-    return source;
-  };
+  const pool = new ConnectionPool(job.connections, () =>
+    ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) }));
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });
   try {
     await state.load();
-    const listed = await withRetries(job, undefined, async () => (await connection()).listFolders());
+    const listed = await withRetries(job, undefined, () => withConnection(pool, (s) => s.listFolders()));
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed);
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
     for (const p of problems) {
@@ -47,25 +45,22 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       job.onEvent({ type: 'folder-done', mailbox: mb.address, report: missing });
     }
     const statusOf = new Map(listed.map((f) => [f.path, f.status]));
-    for (const folder of folders) {
-      if (job.signal.aborted) throw new InterruptedError();
-      const folderReport = emptyFolderReport(folder.path, folder.local.join('/'));
-      report.folders.push(folderReport);
-      try {
-        await withRetries(job, folder.path, async (attempt) => {
-          // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
-          const status = attempt === 1 ? statusOf.get(folder.path) : undefined;
-          return syncFolder(await connection(), {
-            mailbox: mb.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local), status, state,
-            dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent,
-          }, folderReport);
-        });
-      } catch (err) {
-        if (err instanceof InterruptedError) throw err;
-        folderReport.error = describeError(err);
+    const reports = folders.map((f) => emptyFolderReport(f.path, f.local.join('/')));
+    report.folders.push(...reports);
+    // Largest folders first, so the long one starts early and the small ones fill the gaps.
+    const order = folders.map((f, i) => i).sort((a, b) => messagesOf(listed, folders[b]) - messagesOf(listed, folders[a]));
+    let next = 0;
+    const worker = async () => {
+      while (next < order.length && !job.signal.aborted) {
+        const i = order[next++] as number;
+        const folder = folders[i] as ResolvedFolder;
+        await backupFolder(job, pool, state, folder, statusOf.get(folder.path), reports[i] as FolderReport);
       }
-      job.onEvent({ type: 'folder-done', mailbox: mb.address, report: folderReport });
-    }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(job.connections, folders.length) }, worker));
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (job.signal.aborted) throw new InterruptedError();
   } catch (err) {
     if (err instanceof InterruptedError) {
       report.interrupted = true;
@@ -74,11 +69,38 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       report.error = mailboxAdvice(mb, err);
     }
   } finally {
-    await source?.close();
+    await pool.closeAll();
     report.seconds = (Date.now() - started) / 1000;
   }
   job.onEvent({ type: 'mailbox-done', report });
   return report;
+}
+
+async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateStore, folder: ResolvedFolder, status: ListedFolder['status'], folderReport: FolderReport): Promise<void> {
+  const mailboxDir = path.join(job.processFolder, safeSegment(job.mailbox.address));
+  try {
+    await withRetries(job, folder.path, (attempt) => withConnection(pool, (source) => syncFolder(source, {
+      mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local),
+      // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
+      status: attempt === 1 ? status : undefined,
+      state, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent, pool,
+    }, folderReport)));
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    const full = diskFullAdvice(err, job.processFolder);
+    folderReport.error = full ?? describeError(err);
+    if (full) folderReport.diskFull = true;
+  }
+  job.onEvent({ type: 'folder-done', mailbox: job.mailbox.address, report: folderReport });
+}
+
+async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
+  const source = await pool.acquire();
+  try {
+    return await fn(source);
+  } finally {
+    pool.release(source);
+  }
 }
 
 async function withRetries<T>(job: MailboxJob, folder: string | undefined, fn: (attempt: number) => Promise<T>): Promise<T> {
@@ -94,18 +116,6 @@ async function withRetries<T>(job: MailboxJob, folder: string | undefined, fn: (
   }
 }
 
-/** The reason a mailbox failed, phrased as what the admin should check. */
-export function mailboxAdvice(mb: MailboxConfig, err: unknown): string {
-  const e = err as { authenticationFailed?: boolean; code?: string };
-  const where = `${mb.host}:${mb.port}`;
-  if (e?.authenticationFailed) return `login refused for "${mb.login}" at ${where}: check the password of ${mb.address} in the mailbox list (and UserFullEmail: true/false)`;
-  if (e?.code === 'ECONNREFUSED') return `nothing answers at ${where}: check imapHost and imapPort of ${mb.address}`;
-  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `the host name ${mb.host} cannot be resolved: check imapHost of ${mb.address}`;
-  const text = describeError(err);
-  if (e?.code === 'GREETING_TIMEOUT' && mb.tls !== 'implicit') return `${where} sent no greeting: if this port expects TLS from the start (like 993), set tls: implicit for ${mb.address}`;
-  if (/certificate|self[- ]signed|CERT_|unable to verify/i.test(text)) {
-    return `the TLS certificate of ${where} is not trusted (${text}): give its CA with tlsCaFile, or set tlsRejectUnauthorized: false if you accept the risk`;
-  }
-  if (/STARTTLS/i.test(text)) return `${where} does not offer STARTTLS, so the password would travel unencrypted (${text}): use port 993, or tls: none with allowInsecure: true if you accept the risk`;
-  return `${text} (${where})`;
+function messagesOf(listed: ListedFolder[], folder: ResolvedFolder | undefined): number {
+  return listed.find((f) => f.path === folder?.path)?.status?.messages ?? 0;
 }

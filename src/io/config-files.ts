@@ -62,9 +62,11 @@ function readYaml(file: string): unknown {
   }
   if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
   const lines = new LineCounter();
-  const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ''), { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  // logLevel 'error': the library's warnings (a list used as a key…) would reach stderr as Node warnings.
+  const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ''), { uniqueKeys: true, prettyErrors: false, lineCounter: lines, logLevel: 'error' });
   const errors = doc.errors.map((e) => issue(file, `line ${lines.linePos(e.pos[0]).line}`, yamlMessage(e.message)));
-  if (errors.length > 0) throw new ConfigError(errors);
+  // One mistake often trips the parser many times over on the same line: say it once.
+  if (errors.length > 0) throw new ConfigError(errors.filter((e, i) => errors.findIndex((o) => o.key === e.key && o.message === e.message) === i));
   try {
     // maxAliasCount stops "billion laughs" alias bombs from exhausting memory.
     return doc.toJS({ maxAliasCount: 100 });
@@ -74,6 +76,8 @@ function readYaml(file: string): unknown {
 }
 
 function yamlMessage(message: string): string {
+  // The parser recurses per level; a hostile file nested thousands deep exhausts the stack.
+  if (/call stack/i.test(message)) return 'is nested too deeply to be a configuration (thousands of levels of lists or sections)';
   const first = message.split('\n')[0] ?? message;
   return `is not valid YAML: ${first}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
 }

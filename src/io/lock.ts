@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LockHeldError } from '../core/errors.js';
 import { STATE_DIR } from './state-store.js';
 
-interface LockInfo {
+export interface LockInfo {
   host: string;
   pid: number;
   since: string;
@@ -14,6 +14,12 @@ export interface Lock {
   path: string;
   release(): void;
 }
+
+/**
+ * A lock file that cannot be parsed yet is this young when a run is writing it right now (between
+ * creating and writing it); only an older unreadable one is left over from a killed run.
+ */
+export const WRITING_GRACE_MS = 10_000;
 
 export function lockPath(processFolder: string): string {
   return path.join(processFolder, STATE_DIR, 'lock');
@@ -27,25 +33,32 @@ export function acquireLock(processFolder: string, opts: { staleAfterMs: number;
   const file = lockPath(processFolder);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const mine: LockInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, JSON.stringify(mine));
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      return { path: file, release: () => releaseIfMine(file, mine) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (create(file, mine)) return { path: file, release: () => releaseIfMine(file, mine) };
+    const text = readText(file);
+    if (text === undefined) continue; // released meanwhile: try again
+    const held = parseLock(text);
+    if (!held && ageMs(file) < WRITING_GRACE_MS) {
+      throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
     }
-    const held = readLock(file);
-    const stale = held === undefined || isStale(held, opts.staleAfterMs);
-    if (!stale) {
+    if (held && !isStale(held, opts.staleAfterMs)) {
       throw new LockHeldError(`Another run holds the lock ${file} (host ${held.host}, pid ${held.pid}, since ${held.since}). Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
     }
+    if (!takeOver(file, text)) {
+      throw new LockHeldError(`Another run took over the stale lock ${file} at the same moment; it is running now.`);
+    }
     opts.onStale?.(held ? `host ${held.host}, pid ${held.pid}, since ${held.since}` : 'unreadable');
-    fs.rmSync(file, { force: true });
   }
   throw new LockHeldError(`Could not take the lock ${file}: another run took it at the same moment.`);
+}
+
+/** The lock as it is now, for `unlock`: who holds it, and whether that process still runs here. */
+export function inspectLock(processFolder: string): { path: string; exists: boolean; info?: LockInfo; alive?: boolean } {
+  const file = lockPath(processFolder);
+  const text = readText(file);
+  if (text === undefined) return { path: file, exists: false };
+  const info = parseLock(text);
+  return { path: file, exists: true, info, alive: info ? isAliveHere(info) : undefined };
 }
 
 export function removeLock(processFolder: string): boolean {
@@ -55,30 +68,100 @@ export function removeLock(processFolder: string): boolean {
   return existed;
 }
 
-function readLock(file: string): LockInfo | undefined {
+/** Exclusive create; a lock that cannot be written completely (disk full) is not left behind. */
+function create(file: string, mine: LockInfo): boolean {
+  let fd: number;
   try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    fd = fs.openSync(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(mine));
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  return true;
+}
+
+/**
+ * Two runs may find the same stale lock. Each moves it aside first; only the one that moved the
+ * lock it judged removes it. The other moved the winner's fresh lock, puts it back, and gives way.
+ */
+function takeOver(file: string, judged: string): boolean {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    fs.renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  if (readText(aside) === judged) {
+    fs.rmSync(aside, { force: true });
+    return true;
+  }
+  try {
+    fs.linkSync(aside, file);
+  } catch {
+    // A third run took the free name meanwhile: it holds the lock now.
+  }
+  fs.rmSync(aside, { force: true });
+  return false;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Unreadable (permissions): judged like a lock whose content cannot be parsed.
+    return '';
+  }
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
     if (typeof v.host === 'string' && typeof v.pid === 'number' && typeof v.since === 'string') return v as LockInfo;
   } catch {
-    // Half-written by a run killed while taking it: stale.
+    // Half-written: by a run starting right now, or by one killed while taking it.
   }
   return undefined;
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return Infinity;
+  }
 }
 
 function isStale(info: LockInfo, staleAfterMs: number): boolean {
   const age = Date.now() - Date.parse(info.since);
   if (!Number.isFinite(age) || age > staleAfterMs) return true;
   if (info.host !== os.hostname()) return false;
-  if (info.pid === process.pid) return false;
+  return isAliveHere(info) === false;
+}
+
+/** undefined: held on another host, where its process cannot be checked. */
+function isAliveHere(info: LockInfo): boolean | undefined {
+  if (info.host !== os.hostname()) return undefined;
+  if (info.pid === process.pid) return true;
   try {
     process.kill(info.pid, 0);
-    return false;
+    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
 function releaseIfMine(file: string, mine: LockInfo): void {
-  const held = readLock(file);
+  const held = parseLock(readText(file) ?? '');
   if (held && held.pid === mine.pid && held.since === mine.since) fs.rmSync(file, { force: true });
 }

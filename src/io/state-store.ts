@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { isTempName, writeFileAtomic } from './atomic.js';
 
 /**
  * Per-folder marks (UIDVALIDITY, highest UID handled) that let a run skip folders with nothing new.
@@ -27,6 +27,16 @@ export class StateStore {
 
   static forMailbox(processFolder: string, mailboxDirName: string): StateStore {
     return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${mailboxDirName}.json`));
+  }
+
+  /**
+   * Temp files of state writes a killed run left. Once per run, under the lock and before any
+   * mailbox starts: the mailboxes share this folder, so one must not remove another's write.
+   */
+  static async removeLeftovers(processFolder: string): Promise<void> {
+    const dir = path.join(processFolder, STATE_DIR, 'state');
+    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.filter(isTempName).map((n) => fs.promises.rm(path.join(dir, n), { force: true })));
   }
 
   async load(): Promise<void> {

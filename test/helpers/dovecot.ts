@@ -98,7 +98,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
   }
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '7',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost']);
   const certPem = await fs.readFile(path.join(dir, 'cert.pem'), 'utf8');
   const confPath = path.join(dir, 'dovecot.conf');
 

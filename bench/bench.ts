@@ -1,0 +1,153 @@
+// `npm run bench`: imap-backup-tool against mbsync, OfflineIMAP and the floors, on one private
+// Dovecot and one deterministic corpus, in one run. Prints a table and ratios; writes JSON.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDovecot } from '../test/helpers/dovecot.js';
+import { benchMessage, folderOf, FOLDERS } from './corpus.js';
+import { rawFetchAll } from './floor.js';
+import { mbsyncCommand, offlineimapCommand, ourConfig, type Target } from './peers.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const MESSAGES = Number(arg('messages', '10000'));
+const RUNS = Number(arg('runs', '3'));
+const TOOLS = arg('tools', 'ours,binary,mbsync,offlineimap').split(',');
+/** --profile <dir>: CPU profiles of our runs, for finding where the time goes. */
+const PROFILE = process.argv.includes('--profile') ? arg('profile', '') : '';
+const OFFLINEIMAP_RUNS = Number(arg('offlineimap-runs', '1'));
+
+interface Sample { wall: number; rssMb: number }
+const results: Record<string, Record<string, Sample[]>> = {};
+const record = (tool: string, scenario: string, s: Sample) => ((results[tool] ??= {})[scenario] ??= []).push(s);
+
+function timed(cmd: string[], cwd: string): Sample {
+  const out = path.join(os.tmpdir(), `bench-time-${process.pid}`);
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, ...cmd], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-800)}`);
+  const rssKb = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
+  return { wall, rssMb: rssKb / 1024 };
+}
+
+function countFiles(dir: string, pred: (f: string) => boolean): number {
+  let n = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (pred(path.join(d, e.name))) n++;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return n;
+}
+
+const server = await startDovecot();
+const user = 'bench@example.org';
+const password = 'bench-password';
+try {
+  await server.addUser(user, password);
+  const seedStart = Date.now();
+  let bytes = 0;
+  for (const f of FOLDERS) {
+    const ids = Array.from({ length: MESSAGES }, (_, i) => i).filter((i) => folderOf(i, MESSAGES) === f.name);
+    for (let k = 0; k < ids.length; k += 2000) {
+      const batch = ids.slice(k, k + 2000).map((i) => benchMessage(i));
+      bytes += batch.reduce((n, b) => n + b.length, 0);
+      await server.seed(user, f.name, batch.map((raw) => ({ raw })));
+    }
+  }
+  console.log(`corpus: ${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB in ${FOLDERS.length} folders (seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s)`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-bench-'));
+  const caFile = path.join(work, 'ca.pem');
+  fs.writeFileSync(caFile, server.certPem);
+  const target: Target = { host: server.host, port: server.imapsPort, user, password, caFile };
+  const folderList = FOLDERS.map((f) => f.name).join(', ');
+  const binary = path.resolve('dist/bin/imap-backup-tool-linux-x64');
+  const commands: Record<string, (dir: string) => string[]> = {
+    ours: (dir) => [process.execPath, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs'), '--config', ourConfig(server, target, dir, folderList)],
+    binary: (dir) => [binary, '--config', ourConfig(server, target, dir, folderList)],
+    mbsync: (dir) => mbsyncCommand(target, dir),
+    offlineimap: (dir) => offlineimapCommand(target, dir),
+  };
+  const fileCount: Record<string, (dir: string) => number> = {
+    ours: (dir) => countFiles(path.join(dir, 'backup'), (f) => f.endsWith('.eml')),
+    binary: (dir) => countFiles(path.join(dir, 'backup'), (f) => f.endsWith('.eml')),
+    mbsync: (dir) => countFiles(path.join(dir, 'mail'), (f) => /\/(cur|new)\//.test(f)),
+    offlineimap: (dir) => countFiles(path.join(dir, 'mail'), (f) => /\/(cur|new)\//.test(f)),
+  };
+  let extra = 0;
+  for (const tool of TOOLS) {
+    if (tool === 'binary' && !fs.existsSync(binary)) { console.log('binary: dist/bin/imap-backup-tool-linux-x64 not built; skipped (npm run build:bin)'); continue; }
+    const bin = commands[tool]?.('/nonexistent')[0];
+    if (!bin || spawnSync('sh', ['-c', `command -v "${bin}"`]).status !== 0) { console.log(`${tool}: not installed; skipped`); continue; }
+    const runs = tool === 'offlineimap' ? OFFLINEIMAP_RUNS : RUNS;
+    for (let run = 0; run < runs; run++) {
+      const dir = fs.mkdtempSync(path.join(work, `${tool}-`));
+      const cmd = (commands[tool] as (d: string) => string[])(dir);
+      record(tool, 'full', timed(cmd, dir));
+      const got = fileCount[tool]?.(dir) ?? 0;
+      if (got !== MESSAGES) throw new Error(`${tool} saved ${got} of ${MESSAGES} messages`);
+      record(tool, 'noop', timed(cmd, dir));
+      const before = Number((await server.status(user, 'INBOX'))['uidnext']);
+      for (let i = 0; i < 100; i++) await server.append(user, 'INBOX', benchMessage(MESSAGES + extra + i, `n${extra}`));
+      record(tool, 'plus100', timed(cmd, dir));
+      const gotPlus = fileCount[tool]?.(dir) ?? 0;
+      if (gotPlus !== MESSAGES + 100) throw new Error(`${tool} has ${gotPlus} of ${MESSAGES + 100} after +100`);
+      await server.expunge(user, 'INBOX', Array.from({ length: 100 }, (_, i) => before + i));
+      extra += 100;
+      fs.rmSync(dir, { recursive: true, force: true });
+      process.stdout.write(`${tool} run ${run + 1}/${runs} done\n`);
+    }
+  }
+  for (let run = 0; run < RUNS; run++) {
+    let t = process.hrtime.bigint();
+    await rawFetchAll(target, FOLDERS.map((f) => f.name), server.certPem);
+    record('floor', 'full', { wall: Number(process.hrtime.bigint() - t) / 1e9, rssMb: 0 });
+    const copy = path.join(work, `cp-${run}`);
+    t = process.hrtime.bigint();
+    execFileSync('cp', ['-r', path.join(server.dir, 'mail', user), copy]);
+    record('cp -r Maildir', 'full', { wall: Number(process.hrtime.bigint() - t) / 1e9, rssMb: 0 });
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+  report(bytes);
+  fs.rmSync(work, { recursive: true, force: true });
+} finally {
+  await server.stop();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function report(bytes: number): void {
+  const scen = ['full', 'noop', 'plus100'];
+  const lines = ['| tool | full backup | no-op run | +100 messages | peak RSS |', '|---|---|---|---|---|'];
+  const med = (tool: string, s: string) => median((results[tool]?.[s] ?? []).map((x) => x.wall));
+  for (const [tool, byScen] of Object.entries(results)) {
+    const cells = scen.map((s) => {
+      const xs = (byScen[s] ?? []).map((x) => x.wall);
+      return xs.length ? `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})` : '';
+    });
+    const rss = Math.max(0, ...Object.values(byScen).flat().map((x) => x.rssMb));
+    lines.push(`| ${tool} | ${cells.join(' | ')} | ${rss ? `${rss.toFixed(0)} MB` : ''} |`);
+  }
+  const ratios: string[] = [];
+  for (const ours of ['ours', 'binary']) {
+    if (!results[ours]) continue;
+    for (const s of scen) if (results['mbsync']?.[s]) ratios.push(`${ours}/mbsync ${s}: ${(med(ours, s) / med('mbsync', s)).toFixed(2)}x`);
+    if (results['floor']) ratios.push(`${ours}/raw-fetch-floor full: ${(med(ours, 'full') / med('floor', 'full')).toFixed(2)}x`);
+  }
+  const text = `${lines.join('\n')}\n\n${ratios.join('\n')}\n`;
+  console.log(`\n${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, median of ${RUNS} runs (min–max)\n\n${text}`);
+  fs.mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  fs.writeFileSync(file, JSON.stringify({ messages: MESSAGES, bytes, runs: RUNS, machine: { cores: os.cpus().length, model: os.cpus()[0]?.model }, results }, null, 1));
+  console.log(`written: ${file}`);
+}

@@ -1,0 +1,136 @@
+/**
+ * The lines that make the operating system's scheduler run a backup once a day. Pure text builders:
+ * the `schedule` command prints them, and on Windows runs the schtasks one.
+ *
+ * Every scheduler here starts the program somewhere other than its folder (Task Scheduler in
+ * C:\Windows\System32, cron in the home folder, systemd and launchd in /), and schtasks /TR has no
+ * start-in field at all. So each line passes the absolute path of configuration.yml, and every
+ * relative path inside it resolves from that file's folder: no working directory is needed.
+ */
+export interface ScheduleSpec {
+  /** The program and its fixed leading arguments: [exe] for the binary, [node, cli.cjs] otherwise. */
+  command: string[];
+  /** Absolute path of configuration.yml. */
+  configPath: string;
+  hour: number;
+  minute: number;
+  /** Task / unit / job name. */
+  name: string;
+  /** Windows account the task runs as; undefined = SYSTEM. */
+  user?: string | undefined;
+}
+
+/** "2:00", "02:00", "23:59" → hour and minute; anything else → undefined. */
+export function parseTime(text: string): { hour: number; minute: number } | undefined {
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  return m ? { hour: Number(m[1]), minute: Number(m[2]) } : undefined;
+}
+
+const words = (s: ScheduleSpec) => [...s.command, '--config', s.configPath];
+const isFlag = (a: string) => /^--?[A-Za-z-]+$/.test(a);
+export const hhmm = (s: ScheduleSpec): string => `${String(s.hour).padStart(2, '0')}:${String(s.minute).padStart(2, '0')}`;
+
+/**
+ * One argument as the Microsoft C runtime parses it back (CommandLineToArgvW rules), which is also how
+ * Node's spawn quotes on Windows: the printed command and the one --install runs are the same.
+ */
+export function quoteWindowsArg(arg: string, always = false): string {
+  if (arg !== '' && !always && !/[\s"]/.test(arg)) return arg;
+  let out = '"';
+  let backslashes = 0;
+  for (const ch of arg) {
+    if (ch === '\\') {
+      backslashes++;
+      continue;
+    }
+    out += ch === '"' ? `${'\\'.repeat(backslashes * 2 + 1)}"` : `${'\\'.repeat(backslashes)}${ch}`;
+    backslashes = 0;
+  }
+  return `${out}${'\\'.repeat(backslashes * 2)}"`;
+}
+
+/** Task Scheduler reads /TR as a program path and its arguments; more than 261 characters is refused. */
+export const SCHTASKS_TR_MAX = 261;
+
+export function schtasksArgs(s: ScheduleSpec): string[] {
+  const tr = words(s).map((a) => (isFlag(a) ? a : quoteWindowsArg(a, true))).join(' ');
+  return ['/Create', '/TN', s.name, '/TR', tr, '/SC', 'DAILY', '/ST', hhmm(s), '/RU', s.user ?? 'SYSTEM', '/F'];
+}
+
+export function schtasksCommandLine(s: ScheduleSpec): string {
+  return ['schtasks', ...schtasksArgs(s)].map((a) => quoteWindowsArg(a)).join(' ');
+}
+
+/** A systemd ExecStart word: quoted, with systemd's own specifier (%) and variable ($) escapes. */
+export function systemdQuote(arg: string): string {
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+export function systemdUnits(s: ScheduleSpec): { service: string; timer: string } {
+  const exec = words(s).map((a) => (isFlag(a) ? a : systemdQuote(a))).join(' ');
+  const service = [
+    '[Unit]',
+    `Description=imap-backup-tool: back up the mailboxes of ${s.configPath}`,
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${exec}`,
+    '# No WorkingDirectory needed: relative paths in the configuration resolve from its folder.',
+    '# User=mailbackup',
+    '',
+  ].join('\n');
+  const timer = [
+    '[Unit]',
+    `Description=Daily imap-backup-tool run at ${hhmm(s)}`,
+    '',
+    '[Timer]',
+    `OnCalendar=*-*-* ${hhmm(s)}:00`,
+    '# A run missed while the machine was off happens at the next boot.',
+    'Persistent=true',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+  return { service, timer };
+}
+
+/** A POSIX shell word; `%` is escaped because cron turns a bare one into a newline. */
+export function cronQuote(arg: string): string {
+  const word = /^[A-Za-z0-9_./:@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return word.replace(/%/g, '\\%');
+}
+
+export function cronLine(s: ScheduleSpec): string {
+  const cmd = words(s).map(cronQuote).join(' ');
+  // The tool writes its own log file (and mails it); cron would otherwise mail the console output too.
+  return `${s.minute} ${s.hour} * * * ${cmd} >/dev/null 2>&1`;
+}
+
+const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function launchdLabel(s: ScheduleSpec): string {
+  return `local.${s.name.replace(/[^A-Za-z0-9.-]/g, '-')}`;
+}
+
+export function launchdPlist(s: ScheduleSpec): string {
+  const args = words(s).map((a) => `    <string>${xml(a)}</string>`);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
+    '<plist version="1.0">',
+    '<dict>',
+    `  <key>Label</key>\n  <string>${xml(launchdLabel(s))}</string>`,
+    '  <key>ProgramArguments</key>',
+    '  <array>',
+    ...args,
+    '  </array>',
+    '  <key>StartCalendarInterval</key>',
+    `  <dict>\n    <key>Hour</key>\n    <integer>${s.hour}</integer>\n    <key>Minute</key>\n    <integer>${s.minute}</integer>\n  </dict>`,
+    '</dict>',
+    '</plist>',
+    '',
+  ].join('\n');
+}

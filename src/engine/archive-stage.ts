@@ -1,0 +1,103 @@
+import path from 'node:path';
+import type { AppConfig } from '../core/config-types.js';
+import { describeError } from '../core/errors.js';
+import type { ArchiveReport, RunReport } from '../core/report.js';
+import { formatBytes } from '../core/summary.js';
+import { commitArchive, discardArchive, reserveArchive, writeArchive, type Reservation } from '../io/archive-writer.js';
+import { verifyArchive } from '../io/archive-verify.js';
+import { cleanProcessFolder } from '../io/cleaner.js';
+import { listOwnFiles, type OwnFile } from '../io/process-tree.js';
+import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
+
+export type { StageEvent } from './rolling.js';
+
+export interface ArchiveStageOptions {
+  dryRun: boolean;
+  now?: Date;
+  signal?: AbortSignal;
+  onEvent?: (e: StageEvent) => void;
+}
+
+/**
+ * After the downloads: zip → verify → clean → roll, each step only when the one before it left a
+ * verified archive, so a failing night can neither empty the process folder nor rotate away the
+ * last good archives. Runs even when some mailboxes failed: what was backed up is worth keeping.
+ * Never throws; what went wrong is in the returned report.
+ */
+export async function archiveStage(config: AppConfig, _report: RunReport, opts: ArchiveStageOptions): Promise<ArchiveReport> {
+  const started = Date.now();
+  const now = opts.now ?? new Date();
+  const emit = opts.onEvent ?? (() => undefined);
+  const result: ArchiveReport = { entries: 0, bytes: 0, archiveBytes: 0, seconds: 0, verified: false };
+  const finish = () => ((result.seconds = (Date.now() - started) / 1000), result);
+  if (opts.dryRun) {
+    result.rolling = await rollArchives(config, { now, dryRun: true, newArchive: config.archiveToZip ? 'next' : undefined, emit, result });
+    return finish();
+  }
+  let files: OwnFile[] = [];
+  if (config.archiveToZip) {
+    try {
+      files = await listOwnFiles(config.processFolder);
+      if (files.length === 0) result.skipped = `nothing to archive: ${config.processFolder} holds no backed-up messages`;
+      else await makeArchive(config, files, now, opts, result, emit);
+    } catch (err) {
+      result.error = archiveAdvice(err, config.outputFolder);
+    }
+    if (result.error) emit({ level: 'error', message: `Archive FAILED: ${result.error}. The process folder was not cleaned and no old archive was deleted.` });
+    if (result.skipped) emit({ level: 'info', message: `No archive made: ${result.skipped}; old archives are left as they are` });
+  }
+  if (opts.signal?.aborted || result.error || result.skipped) {
+    result.rolling = { method: config.rollingMethod, removed: [], kept: [], skipped: result.error ? 'the archive failed' : opts.signal?.aborted ? 'interrupted' : 'no archive was made' };
+    return finish();
+  }
+  if (config.cleanProcessFolder) {
+    if (!result.verified) {
+      emit({ level: 'warn', message: 'cleanProcessFolder is True but archiveToZip is False: nothing was cleaned, the messages would exist nowhere else' });
+    } else {
+      const cleaned = await cleanProcessFolder(config.processFolder, files);
+      result.cleanedFiles = cleaned.removedFiles;
+      addWarnings(result, cleaned.problems.map((p) => `cleaning: ${p}`), emit);
+      emit({ level: 'info', message: `Cleaned ${config.processFolder}: ${cleaned.removedFiles} files and ${cleaned.removedFolders} folders removed; the next run downloads everything again` });
+    }
+  }
+  result.rolling = await rollArchives(config, { now, dryRun: false, newArchive: result.path ? path.basename(result.path) : undefined, emit, result });
+  return finish();
+}
+
+async function makeArchive(config: AppConfig, files: OwnFile[], now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
+  const reservation: Reservation = await reserveArchive(config.outputFolder, now);
+  try {
+    const total = files.reduce((n, f) => n + f.size, 0);
+    emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(total)}) into ${reservation.finalPath}` });
+    const written = await writeArchive(reservation.partialPath, config.processFolder, files, { compressionLevel: config.zipCompressionLevel, signal: opts.signal });
+    throwIfAborted(opts.signal);
+    const expected = files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
+    const check = await verifyArchive(reservation.partialPath, { expected, fullRead: config.verifyArchive, signal: opts.signal });
+    throwIfAborted(opts.signal);
+    if (check.problems.length > 0) {
+      throw new Error(`the archive did not verify, so it was deleted (${check.problems.slice(0, 3).join('; ')}${check.problems.length > 3 ? '; …' : ''}). Check the disk of ${config.outputFolder}`);
+    }
+    await commitArchive(reservation);
+    Object.assign(result, { path: reservation.finalPath, entries: check.entries, bytes: check.bytes, archiveBytes: check.archiveBytes, verified: true });
+    const how = config.verifyArchive ? 'every entry read back, CRCs match' : 'central directory checked';
+    emit({ level: 'info', message: `Archive ${reservation.finalPath}: ${check.entries} entries, ${formatBytes(check.bytes)} → ${formatBytes(check.archiveBytes)}, verified (${how})` });
+  } catch (err) {
+    await discardArchive(reservation);
+    throw err;
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
+}
+
+/** What the admin should do about an archive failure. */
+export function archiveAdvice(err: unknown, outputFolder: string): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return `the output folder ${outputFolder} cannot be created because a file is in the way: move that file, or set storage.outputFolderFullPath in configuration.yml to a folder`;
+  const where = (err as NodeJS.ErrnoException)?.path ?? outputFolder;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `no permission to use ${where}: give the account that runs the backup access to it, or set storage.outputFolderFullPath to another folder`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk of ${outputFolder} is full: free space there, or keep fewer archives (deleteBackupsItemsToKeep / deleteOlderBackupThanDays)`;
+  if ((err as Error)?.name === 'AbortError') return 'interrupted while writing the archive, so no archive was kept';
+  return describeError(err);
+}

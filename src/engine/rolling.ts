@@ -1,0 +1,67 @@
+import type { AppConfig } from '../core/config-types.js';
+import type { ArchiveReport } from '../core/report.js';
+import { archiveFileName, planRetention, type RetentionPolicy } from '../core/retention.js';
+import { describeError } from '../core/errors.js';
+import { listOutputFolder, removeArchives } from '../io/output-folder.js';
+
+export interface StageEvent {
+  level: 'info' | 'warn' | 'error' | 'debug';
+  message: string;
+}
+
+export type Rolling = NonNullable<ArchiveReport['rolling']>;
+
+export interface RollOptions {
+  now: Date;
+  dryRun: boolean;
+  /** This run's archive (never deleted); 'next' in a dry run: the one a real run would write. */
+  newArchive: string | 'next' | undefined;
+  emit: (e: StageEvent) => void;
+  result: ArchiveReport;
+}
+
+export function addWarnings(result: ArchiveReport, lines: string[], emit: (e: StageEvent) => void): void {
+  if (lines.length === 0) return;
+  result.warnings = [...(result.warnings ?? []), ...lines];
+  for (const message of lines) emit({ level: 'warn', message });
+}
+
+export function describePolicy(p: RetentionPolicy): string {
+  if (p.method === 'DAYS') return p.days === 0 ? 'DAYS, deleteOlderBackupThanDays 0: delete nothing' : `DAYS, keep the last ${p.days} day${p.days === 1 ? '' : 's'}`;
+  return p.items === 0 ? 'ITEMS, deleteBackupsItemsToKeep 0: delete nothing' : `ITEMS, keep the newest ${p.items}`;
+}
+
+/** Rolling over the output folder: only the tool's own archives, never `.partial` or foreign files. */
+export async function rollArchives(config: AppConfig, opts: RollOptions): Promise<Rolling> {
+  const policy: RetentionPolicy = { method: config.rollingMethod, days: config.deleteOlderBackupThanDays, items: config.deleteBackupsItemsToKeep };
+  const rolling: Rolling = { method: policy.method, removed: [], kept: [] };
+  let listing;
+  try {
+    listing = await listOutputFolder(config.outputFolder);
+  } catch (err) {
+    addWarnings(opts.result, [`rolling: cannot list ${config.outputFolder} (${describeError(err)})`], opts.emit);
+    rolling.skipped = 'the output folder cannot be listed';
+    return rolling;
+  }
+  for (const p of listing.partials) {
+    opts.emit({ level: 'warn', message: `${p} in ${config.outputFolder} is left over from an interrupted run: delete it unless a run is writing it right now` });
+  }
+  const justWritten = opts.newArchive === 'next' ? archiveFileName(opts.now) : opts.newArchive;
+  const archives = opts.newArchive === 'next' && justWritten ? [...listing.archives, { name: justWritten }] : listing.archives;
+  const plan = planRetention(archives, policy, opts.now, justWritten);
+  rolling.kept = plan.keep;
+  const verb = opts.dryRun ? 'would delete' : 'deleting';
+  for (const name of plan.remove) opts.emit({ level: 'info', message: `Rolling (${describePolicy(policy)}): ${verb} ${name}: ${plan.reasons[name]}` });
+  for (const name of plan.keep) {
+    const reason = name === justWritten && opts.newArchive === 'next' ? "this run's archive" : plan.reasons[name];
+    opts.emit({ level: opts.dryRun ? 'info' : 'debug', message: `Rolling (${describePolicy(policy)}): ${opts.dryRun ? 'would keep' : 'keeping'} ${name}: ${reason}` });
+  }
+  if (opts.dryRun) {
+    rolling.removed = plan.remove;
+    return rolling;
+  }
+  const done = await removeArchives(config.outputFolder, plan.remove);
+  rolling.removed = done.removed;
+  addWarnings(opts.result, done.problems.map((p) => `rolling: ${p}`), opts.emit);
+  return rolling;
+}

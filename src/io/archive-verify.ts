@@ -1,0 +1,128 @@
+import zlib from 'node:zlib';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { BlockReader } from './block-reader.js';
+
+/** What the writer put in: each entry must be in the archive once, with this size and CRC. */
+export interface ExpectedEntry {
+  name: string;
+  size: number;
+  crc32: number;
+}
+
+export interface VerifyOptions {
+  expected?: ExpectedEntry[];
+  /** Inflate every entry and check its CRC, not only the central directory's records. */
+  fullRead: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface VerifyResult {
+  entries: number;
+  /** Sum of the entries' uncompressed sizes. */
+  bytes: number;
+  archiveBytes: number;
+  /** Empty when the archive is good. */
+  problems: string[];
+}
+
+const MAX_PROBLEMS = 20;
+const READ_PARALLEL = 8;
+
+/**
+ * Reads the archive back as a restore would: its central directory (yauzl follows the ZIP64
+ * records), and with `fullRead` every entry's data through inflate and CRC-32. Names are read as
+ * raw UTF-8 (yazl always sets the UTF-8 flag), so no reader-side renaming hides a mismatch.
+ */
+export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promise<VerifyResult> {
+  const result: VerifyResult = { entries: 0, bytes: 0, archiveBytes: 0, problems: [] };
+  let total = 0;
+  const problem = (text: string) => {
+    if (++total <= MAX_PROBLEMS) result.problems.push(text);
+  };
+  const expected = new Map((opts.expected ?? []).map((e) => [e.name, e]));
+  const seen = new Set<string>();
+  const reading = new Set<Promise<void>>();
+  let zip: yauzl.ZipFile | undefined;
+  try {
+    zip = await openZip(zipPath);
+    result.archiveBytes = zip.fileSize;
+    for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
+      if (opts.signal?.aborted) throw new Error('Interrupted while verifying the archive');
+      const name = (entry.fileName as unknown as Buffer).toString('utf8');
+      result.entries++;
+      result.bytes += entry.uncompressedSize;
+      if (opts.expected) {
+        const want = expected.get(name);
+        if (!want) problem(`${name}: in the archive but not written by this run`);
+        else if (seen.has(name)) problem(`${name}: in the archive twice`);
+        else if (entry.uncompressedSize !== want.size) problem(`${name}: ${entry.uncompressedSize} bytes recorded, ${want.size} written`);
+        else if (entry.crc32 !== want.crc32) problem(`${name}: recorded CRC ${hex(entry.crc32)} differs from the file's ${hex(want.crc32)}`);
+        seen.add(name);
+      }
+      if (opts.fullRead && !name.endsWith('/')) {
+        const recorded = entry.crc32;
+        const check: Promise<void> = readCrc(zip, entry).then(
+          (crc) => void (crc !== recorded && problem(`${name}: data CRC ${hex(crc)} differs from the recorded ${hex(recorded)}`)),
+          (err: Error) => problem(`${name}: ${err.message}`),
+        ).finally(() => reading.delete(check));
+        reading.add(check);
+        // Several entries in flight: each read waits on the thread pool, one at a time is slow.
+        if (reading.size >= READ_PARALLEL) await Promise.race(reading);
+      }
+    }
+    await Promise.all(reading);
+    if (opts.expected) for (const name of expected.keys()) if (!seen.has(name)) problem(`${name}: written but missing from the archive`);
+  } catch (err) {
+    problem(`${zipPath}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    zip?.close();
+  }
+  if (total > MAX_PROBLEMS) result.problems.push(`… and ${total - MAX_PROBLEMS} more problems`);
+  return result;
+}
+
+const hex = (n: number) => n.toString(16).padStart(8, '0');
+
+async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+  const reader = await BlockReader.open(zipPath);
+  return new Promise((resolve, reject) => {
+    yauzl.fromRandomAccessReader(reader, reader.fileSize, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) {
+        reader.close(() => undefined);
+        return reject(err ?? new Error('cannot open'));
+      }
+      // Errors are taken by whoever waits for the next entry; none may crash the process meanwhile.
+      zip.on('error', () => undefined);
+      resolve(zip);
+    });
+  });
+}
+
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+      zip.off('error', onError);
+    };
+    const onEntry = (e: yauzl.Entry) => (done(), resolve(e));
+    const onEnd = () => (done(), resolve(undefined));
+    const onError = (err: Error) => (done(), reject(err));
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.on('error', onError);
+    zip.readEntry();
+  });
+}
+
+async function readCrc(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> {
+  if (entry.isEncrypted()) throw new Error('encrypted, its data cannot be checked');
+  const stream = await new Promise<Readable>((resolve, reject) => {
+    zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('cannot read')) : resolve(s)));
+  });
+  let crc = 0;
+  // yauzl checks the inflated length against the recorded size and errors on a mismatch.
+  for await (const chunk of stream) crc = zlib.crc32(chunk as Buffer, crc);
+  return crc >>> 0;
+}

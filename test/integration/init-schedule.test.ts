@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/cli.js';
+
+const SAMPLES = path.resolve(__dirname, '../../dist-config');
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-init-'));
+  dirs.push(d);
+  return d;
+};
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('init', () => {
+  it('--dir writes both commented samples, byte for byte, creating the folder', async () => {
+    const dir = path.join(tmp(), 'new', 'folder');
+    const r = await runCli(['init', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(['configuration.yml', 'mailboxes_to_backup.yml']);
+    for (const f of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, f))).toEqual(fs.readFileSync(path.join(SAMPLES, f)));
+    // They hold passwords.
+    expect(fs.statSync(path.join(dir, 'configuration.yml')).mode & 0o077).toBe(0);
+    expect(r.stdout).toContain(`check --config ${path.join(dir, 'configuration.yml')}`);
+  });
+
+  it('without --dir (not a binary) writes into the working directory', async () => {
+    const dir = tmp();
+    const r = await runCli(['init'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'configuration.yml'))).toBe(true);
+  });
+
+  it('never overwrites: one existing file stops it, and nothing is written', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'mailboxes_to_backup.yml'), 'mine: {}\n');
+    const r = await runCli(['init', '--dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path.join(dir, 'mailboxes_to_backup.yml')} already exists`);
+    expect(r.stderr).toContain('nothing was written');
+    expect(fs.readdirSync(dir)).toEqual(['mailboxes_to_backup.yml']);
+    expect(fs.readFileSync(path.join(dir, 'mailboxes_to_backup.yml'), 'utf8')).toBe('mine: {}\n');
+  });
+});
+
+describe('schedule', () => {
+  it('prints a systemd service and timer and a cron line with absolute paths', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'linux', '--time', '4:05', '--config', 'configuration.yml'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ExecStart="${process.execPath}" "${CLI}" --config "${path.join(dir, 'configuration.yml')}"`);
+    expect(r.stdout).toContain('OnCalendar=*-*-* 04:05:00');
+    expect(r.stdout).toContain(`5 4 * * * ${process.execPath} ${CLI} --config ${path.join(dir, 'configuration.yml')} >/dev/null 2>&1`);
+    expect(r.stdout).toContain('systemctl enable --now imap-backup-tool.timer');
+  });
+
+  it('prints schtasks for Windows and explains why --config is absolute', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'windows', '--user', 'CONTOSO\\svc'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^schtasks \/Create \/TN imap-backup-tool \/TR ".*" \/SC DAILY \/ST 02:00 \/RU CONTOSO\\svc \/F$/m);
+    expect(r.stdout).toContain('no start-in folder');
+  });
+
+  it('prints a launchd plist for macOS', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'macos', '--config', path.join(dir, 'configuration.yml')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('<key>StartCalendarInterval</key>');
+    expect(r.stdout).toContain('launchctl bootstrap system');
+  });
+
+  it('refuses a bad time, an unknown platform, --install off Windows, and a missing configuration (exit 2)', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    for (const args of [['--time', '24:00'], ['--platform', 'solaris'], ['--install', '--platform', 'linux']]) {
+      const r = await runCli(['schedule', '--config', path.join(dir, 'configuration.yml'), ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    const missing = await runCli(['schedule'], { cwd: tmp() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('imap-backup-tool init');
+  });
+});

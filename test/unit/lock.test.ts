@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LockHeldError } from '../../src/core/errors.js';
+import { acquireLock, inspectLock, lockPath } from '../../src/io/lock.js';
+
+const HOUR = 3_600_000;
+const DEAD_PID = 2 ** 22 + 17; // above Linux's pid_max: never a running process
+const folder = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-lock-'));
+const plant = (dir: string, content: string, ageMs = 0) => {
+  const file = lockPath(dir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  const t = new Date(Date.now() - ageMs);
+  fs.utimesSync(file, t, t);
+  return file;
+};
+const info = (pid: number, ageMs = 0) => JSON.stringify({ host: os.hostname(), pid, since: new Date(Date.now() - ageMs).toISOString() });
+const heldError = (fn: () => unknown): LockHeldError => {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(LockHeldError);
+    return err as LockHeldError;
+  }
+  throw new Error('expected the lock to be held');
+};
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('the run lock', () => {
+  it('is created readable only by the user, and removed on release', () => {
+    const dir = folder();
+    const lock = acquireLock(dir, { staleAfterMs: 12 * HOUR });
+    if (process.platform !== 'win32') {
+      expect(fs.statSync(lock.path).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.dirname(lock.path)).mode & 0o777).toBe(0o700);
+    }
+    expect(JSON.parse(fs.readFileSync(lock.path, 'utf8'))).toMatchObject({ host: os.hostname(), pid: process.pid });
+    lock.release();
+    expect(fs.existsSync(lock.path)).toBe(false);
+  });
+
+  it('held by a live process: refused with host, pid and since', () => {
+    const dir = folder();
+    plant(dir, info(process.ppid));
+    const err = heldError(() => acquireLock(dir, { staleAfterMs: 12 * HOUR }));
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain(`host ${os.hostname()}, pid ${process.ppid}, since `);
+    expect(err.message).toContain('imap-backup-tool unlock');
+  });
+
+  it('a dead process, or an age beyond staleAfterMs, makes it stale: taken over with a warning', () => {
+    const dir = folder();
+    const warnings: string[] = [];
+    plant(dir, info(DEAD_PID));
+    acquireLock(dir, { staleAfterMs: 12 * HOUR, onStale: (w) => warnings.push(w) }).release();
+    // A live process, but its lock is older than the configured age.
+    plant(dir, info(process.ppid, 2 * HOUR));
+    heldError(() => acquireLock(dir, { staleAfterMs: 3 * HOUR }));
+    acquireLock(dir, { staleAfterMs: 1 * HOUR, onStale: (w) => warnings.push(w) }).release();
+    expect(warnings).toEqual([expect.stringContaining(`pid ${DEAD_PID}`), expect.stringContaining(`pid ${process.ppid}`)]);
+  });
+
+  it('an unreadable lock younger than 10 s is being written by a starting run: held, not stale', () => {
+    const dir = folder();
+    for (const content of ['', '{"host":"x","pi']) {
+      const file = plant(dir, content, 2_000);
+      const err = heldError(() => acquireLock(dir, { staleAfterMs: 12 * HOUR }));
+      expect(err.message).toContain('right now');
+      expect(fs.readFileSync(file, 'utf8')).toBe(content);
+      // The same file a minute later was left by a run killed while writing it.
+      plant(dir, content, 60_000);
+      const warnings: string[] = [];
+      acquireLock(dir, { staleAfterMs: 12 * HOUR, onStale: (w) => warnings.push(w) }).release();
+      expect(warnings).toEqual(['unreadable']);
+    }
+  });
+
+  it('two runs taking over the same stale lock: the second gives way instead of removing the winner’s lock', () => {
+    const dir = folder();
+    const file = plant(dir, info(DEAD_PID));
+    const winner = info(process.ppid);
+    const rename = fs.renameSync;
+    // The other run judged the same stale lock, and replaced it just before this one moves it aside.
+    vi.spyOn(fs, 'renameSync').mockImplementationOnce((from, to) => {
+      fs.rmSync(file);
+      fs.writeFileSync(file, winner);
+      rename(from, to);
+    });
+    const err = heldError(() => acquireLock(dir, { staleAfterMs: 12 * HOUR }));
+    expect(err.message).toContain('at the same moment');
+    expect(fs.readFileSync(file, 'utf8')).toBe(winner);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['lock']);
+  });
+
+  it('inspectLock tells unlock who holds it and whether that process still runs here', () => {
+    const dir = folder();
+    expect(inspectLock(dir).exists).toBe(false);
+    plant(dir, info(DEAD_PID));
+    expect(inspectLock(dir)).toMatchObject({ exists: true, alive: false, info: { pid: DEAD_PID } });
+    plant(dir, info(process.ppid));
+    expect(inspectLock(dir)).toMatchObject({ exists: true, alive: true });
+    plant(dir, JSON.stringify({ host: 'elsewhere', pid: 1, since: new Date().toISOString() }));
+    expect(inspectLock(dir).alive).toBeUndefined();
+  });
+});

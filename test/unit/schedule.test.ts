@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cronLine, cronQuote, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits, type ScheduleSpec,
+} from '../../src/core/schedule.js';
+
+/** CommandLineToArgvW as documented (the MSVC runtime rules): what schtasks and the task's program see. */
+function parseWindowsCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (i >= line.length) break;
+    let arg = '';
+    let quoted = false;
+    for (; i < line.length; i++) {
+      const ch = line[i];
+      if (ch === '\\') {
+        let n = 0;
+        while (line[i] === '\\') { n++; i++; }
+        if (line[i] === '"') {
+          arg += '\\'.repeat(Math.floor(n / 2));
+          if (n % 2 === 1) arg += '"';
+          else { quoted = !quoted; }
+        } else {
+          arg += '\\'.repeat(n);
+          i--;
+        }
+      } else if (ch === '"') quoted = !quoted;
+      else if ((ch === ' ' || ch === '\t') && !quoted) break;
+      else arg += ch;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+const WIN: ScheduleSpec = {
+  command: ['C:\\Program Files\\Mail Backup\\imap-backup-tool-win-x64.exe'],
+  configPath: 'C:\\Program Files\\Mail Backup\\configuration.yml',
+  hour: 2,
+  minute: 0,
+  name: 'imap-backup-tool',
+};
+
+describe('parseTime', () => {
+  it('accepts 24-hour times and rejects the rest', () => {
+    expect(parseTime('02:00')).toEqual({ hour: 2, minute: 0 });
+    expect(parseTime('2:30')).toEqual({ hour: 2, minute: 30 });
+    expect(parseTime('23:59')).toEqual({ hour: 23, minute: 59 });
+    for (const bad of ['24:00', '12:60', '2', '2pm', '02:00:00', '', '-1:00']) expect(parseTime(bad), bad).toBeUndefined();
+  });
+});
+
+describe('Windows quoting', () => {
+  it('round-trips awkward arguments through the CommandLineToArgvW rules', () => {
+    const samples = ['plain', 'with space', 'say "hi"', 'C:\\dir\\', 'C:\\dir with space\\', 'a\\\\"b', '', 'tab\there', '\\\\server\\share\\x.yml'];
+    const line = samples.map((s) => quoteWindowsArg(s)).join(' ');
+    expect(parseWindowsCommandLine(line)).toEqual(samples);
+    expect(quoteWindowsArg('plain')).toBe('plain');
+    expect(quoteWindowsArg('plain', true)).toBe('"plain"');
+  });
+
+  it('schtasks gets a /TR that Task Scheduler splits back into the exe and an absolute --config', () => {
+    const args = schtasksArgs(WIN);
+    expect(args).toEqual(['/Create', '/TN', 'imap-backup-tool', '/TR', expect.any(String), '/SC', 'DAILY', '/ST', '02:00', '/RU', 'SYSTEM', '/F']);
+    const tr = args[4] as string;
+    expect(tr).toBe('"C:\\Program Files\\Mail Backup\\imap-backup-tool-win-x64.exe" --config "C:\\Program Files\\Mail Backup\\configuration.yml"');
+    expect(parseWindowsCommandLine(tr)).toEqual([...WIN.command, '--config', WIN.configPath]);
+    // The printed command line, parsed as schtasks parses its own, gives exactly these arguments.
+    const line = schtasksCommandLine(WIN);
+    expect(line).toBe(`schtasks /Create /TN imap-backup-tool /TR "\\"C:\\Program Files\\Mail Backup\\imap-backup-tool-win-x64.exe\\" --config \\"C:\\Program Files\\Mail Backup\\configuration.yml\\"" /SC DAILY /ST 02:00 /RU SYSTEM /F`);
+    expect(parseWindowsCommandLine(line)).toEqual(['schtasks', ...args]);
+  });
+
+  it('runs as the given account and at the given time', () => {
+    const args = schtasksArgs({ ...WIN, hour: 23, minute: 5, user: 'CONTOSO\\svc-backup', name: 'Mail backup' });
+    expect(args.slice(7)).toEqual(['/ST', '23:05', '/RU', 'CONTOSO\\svc-backup', '/F']);
+    expect(schtasksCommandLine({ ...WIN, name: 'Mail backup' })).toContain('/TN "Mail backup"');
+  });
+
+  it('a node + script command keeps both paths quoted', () => {
+    const tr = schtasksArgs({ ...WIN, command: ['C:\\node\\node.exe', 'C:\\app\\dist\\cli.cjs'] })[4] as string;
+    expect(parseWindowsCommandLine(tr)).toEqual(['C:\\node\\node.exe', 'C:\\app\\dist\\cli.cjs', '--config', WIN.configPath]);
+  });
+});
+
+const LINUX: ScheduleSpec = { command: ['/opt/mail backup/imap-backup-tool-linux-x64'], configPath: '/opt/mail backup/configuration.yml', hour: 2, minute: 30, name: 'imap-backup-tool' };
+
+describe('systemd', () => {
+  it('quotes ExecStart words and escapes specifiers and variables', () => {
+    expect(systemdQuote('/opt/100%/$HOME "x"\\y')).toBe('"/opt/100%%/$$HOME \\"x\\"\\\\y"');
+    const { service, timer } = systemdUnits(LINUX);
+    expect(service).toContain('ExecStart="/opt/mail backup/imap-backup-tool-linux-x64" --config "/opt/mail backup/configuration.yml"\n');
+    expect(service).toContain('Type=oneshot');
+    expect(service).not.toMatch(/^WorkingDirectory=/m);
+    expect(timer).toContain('OnCalendar=*-*-* 02:30:00\n');
+    expect(timer).toContain('Persistent=true');
+    expect(timer).toContain('WantedBy=timers.target');
+  });
+});
+
+describe('cron and launchd', () => {
+  it('cron: minute hour, shell-quoted words, % escaped', () => {
+    expect(cronLine(LINUX)).toBe("30 2 * * * '/opt/mail backup/imap-backup-tool-linux-x64' --config '/opt/mail backup/configuration.yml' >/dev/null 2>&1");
+    expect(cronQuote("/o'k/50%")).toBe("'/o'\\''k/50\\%'");
+    expect(cronQuote('/plain/path.yml')).toBe('/plain/path.yml');
+  });
+
+  it('launchd: one <string> per argument, XML-escaped, calendar interval', () => {
+    const plist = launchdPlist({ ...LINUX, configPath: '/Users/a&b/configuration.yml' });
+    expect(plist).toContain('<string>/opt/mail backup/imap-backup-tool-linux-x64</string>\n    <string>--config</string>\n    <string>/Users/a&amp;b/configuration.yml</string>');
+    expect(plist).toContain('<key>Hour</key>\n    <integer>2</integer>\n    <key>Minute</key>\n    <integer>30</integer>');
+    expect(plist).toContain('<string>local.imap-backup-tool</string>');
+  });
+});
