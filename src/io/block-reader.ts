@@ -4,6 +4,7 @@ import yauzl from 'yauzl';
 
 const BLOCK = 1024 * 1024;
 const CACHED_BLOCKS = 8;
+const CHUNK = 256 * 1024;
 
 /**
  * A yauzl reader that serves its many small reads (two per central-directory record, one per
@@ -43,13 +44,11 @@ export class BlockReader extends yauzl.RandomAccessReader {
     const reader = this;
     let at = start;
     return new Readable({
-      highWaterMark: BLOCK,
+      highWaterMark: CHUNK,
       read: function (this: Readable) {
-        const n = Math.min(BLOCK, end - at);
-        if (n <= 0) return void this.push(null);
-        const chunk = Buffer.allocUnsafe(n);
-        reader.copy(chunk, 0, n, at).then(() => {
-          at += n;
+        if (at >= end) return void this.push(null);
+        reader.slice(at, Math.min(CHUNK, end - at)).then((chunk) => {
+          at += chunk.length;
           this.push(chunk);
         }, (err: Error) => this.destroy(err));
       },
@@ -58,6 +57,15 @@ export class BlockReader extends yauzl.RandomAccessReader {
 
   override close(callback: (err: Error | null) => void): void {
     fs.close(this.fd, (err) => callback(err ?? null));
+  }
+
+  /** Up to `length` bytes at `position`, without copying when they lie in one block. */
+  private async slice(position: number, length: number): Promise<Buffer> {
+    const blockStart = position - (position % BLOCK);
+    const block = await this.block(blockStart);
+    const from = position - blockStart;
+    if (from >= block.length) throw new Error(`unexpected end of the archive at byte ${position}`);
+    return block.subarray(from, Math.min(block.length, from + length));
   }
 
   private async copy(buffer: Buffer, offset: number, length: number, position: number): Promise<void> {

@@ -34,7 +34,10 @@ export function acquireLock(processFolder: string, opts: { staleAfterMs: number;
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const mine: LockInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (create(file, mine)) return { path: file, release: () => releaseIfMine(file, mine) };
+    if (create(file, mine)) {
+      removeOldAsides(path.dirname(file));
+      return { path: file, release: () => releaseIfMine(file, mine) };
+    }
     const text = readText(file);
     if (text === undefined) continue; // released meanwhile: try again
     const held = parseLock(text);
@@ -112,6 +115,14 @@ function takeOver(file: string, judged: string): boolean {
   }
   fs.rmSync(aside, { force: true });
   return false;
+}
+
+/** A takeover killed between moving a stale lock aside and removing it leaves the copy; the new holder tidies. */
+function removeOldAsides(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const aside = path.join(dir, name);
+    if (/^lock\.\d+\.stale$/.test(name) && ageMs(aside) > WRITING_GRACE_MS) fs.rmSync(aside, { force: true });
+  }
 }
 
 function readText(file: string): string | undefined {

@@ -17,11 +17,11 @@ import type { OwnFile } from './process-tree.js';
  * - Files are read ahead a few at a time: the thread pool hides the open/read/close latency.
  */
 const BUFFER_MAX = 4 * 1024 * 1024;
-const GROUP_BYTES = 8 * 1024 * 1024;
+const GROUP_BYTES = 4 * 1024 * 1024;
 // Each addBuffer allocates its deflate state (about 300 KB at level 6) at once.
-const GROUP_ENTRIES = 64;
+const GROUP_ENTRIES = 32;
 const READ_AHEAD = 8;
-const OUTPUT_MAX = 16 * 1024 * 1024;
+const OUTPUT_MAX = 8 * 1024 * 1024;
 
 export interface FeedOptions {
   compressionLevel: number;

@@ -35,7 +35,7 @@ export async function startWiretap(targetPort: number, targetHost: string): Prom
 }
 
 /** An IMAP server that offers no STARTTLS and takes any login: what a downgrading man in the middle looks like. */
-export async function startPlainImap(): Promise<Wiretap> {
+export async function startPlainImap(opts: { refusal?: string } = {}): Promise<Wiretap> {
   const chunks: Buffer[] = [];
   const sockets = new Set<net.Socket>();
   const caps = 'IMAP4rev1 AUTH=PLAIN';
@@ -52,7 +52,7 @@ export async function startPlainImap(): Promise<Wiretap> {
         const [tag, command] = line.split(' ');
         if (command?.toUpperCase() === 'CAPABILITY') socket.write(`* CAPABILITY ${caps}\r\n${tag} OK done\r\n`);
         else if (command?.toUpperCase() === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
-        else if (tag) socket.write(`${tag} NO not here\r\n`);
+        else if (tag) socket.write(`${tag} NO ${opts.refusal ?? 'not here'}\r\n`);
       }
     });
     socket.on('error', () => socket.destroy());

@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { commitArchive, reserveArchive, writeArchive } from '../../src/io/archive-writer.js';
 import { verifyArchive } from '../../src/io/archive-verify.js';
 import { cleanProcessFolder } from '../../src/io/cleaner.js';
 import { listOwnFiles } from '../../src/io/process-tree.js';
+import { zipEntries } from '../helpers/zip.js';
 
 const HEX = 'ec77f17c4c402d3a0a3877559cee51a6';
 const dirs: string[] = [];
@@ -30,20 +30,10 @@ function put(root: string, rel: string, data: string | Buffer, mtime?: Date): st
 
 interface ReadBack { name: string; data: Buffer; mtime: Date; method: number }
 async function readZip(file: string): Promise<ReadBack[]> {
-  const zip = await yauzl.openPromise(file, { lazyEntries: true });
   const out: ReadBack[] = [];
-  for (;;) {
-    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      zip.once('entry', resolve).once('end', () => resolve(undefined)).once('error', reject);
-      zip.readEntry();
-    });
-    if (!entry) break;
-    const stream = await zip.openReadStreamPromise(entry);
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    out.push({ name: entry.fileName, data: Buffer.concat(chunks), mtime: entry.getLastModDate(), method: entry.compressionMethod });
+  for await (const { entry, read } of zipEntries(file)) {
+    out.push({ name: entry.fileName, data: await read(), mtime: entry.getLastModDate(), method: entry.compressionMethod });
   }
-  zip.close();
   return out;
 }
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveFileName } from '../../src/core/retention.js';
 import { verifyArchive } from '../../src/io/archive-verify.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
@@ -39,16 +40,18 @@ afterAll(async () => {
 function workspace(): Workspace {
   const ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: 'INBOX, SENT, Archive/2023' }], {
     common: ['retryDelaySeconds: 0'],
+    // Stored, not deflated: the same zipping and verifying steps, in a third of the time, for more kills per minute.
     storage: ['zipCompressionLevel: 0'],
   });
   setKeys(ws.configPath, { archiveToZip: 'True', rollingMethod: "'ITEMS'", deleteBackupsItemsToKeep: '3' });
   return ws;
 }
 
-/** Old archives for the rolling step to delete, so kills can land while it deletes them. */
+/** Old archives for the rolling step to delete (many, so a kill can land while it deletes them). */
+const PLANTED = Array.from({ length: 150 }, (_, i) => archiveFileName(new Date(2020, 0, 1, i)));
 function plantOldArchives(ws: Workspace): void {
   fs.mkdirSync(ws.outputFolder, { recursive: true });
-  for (let d = 1; d <= 4; d++) fs.writeFileSync(path.join(ws.outputFolder, `backup-2020-01-0${d}_000000.zip`), 'old archive');
+  for (const name of PLANTED) fs.writeFileSync(path.join(ws.outputFolder, name), 'old archive');
 }
 
 /** Every file of the process folder except the state (its marks may differ after a kill): path → sha. */
@@ -65,17 +68,50 @@ async function newestArchive(ws: Workspace): Promise<Map<string, string>> {
   return new Map([...(await zipEntries(path.join(ws.outputFolder, newest)))].map(([n, b]) => [n, sha(b)]));
 }
 
-function killAfter(ws: Workspace, delayMs: number): Promise<{ killed: boolean; phase: string; ms: number }> {
+type Phase = 'starting' | 'downloading' | 'zipping' | 'rolling';
+/** The console line that shows a run has entered the phase. */
+const ENTERS: [Phase, RegExp][] = [['downloading', /to download/], ['zipping', /Archive: \d+ files/], ['rolling', /Rolling .*: deleting/]];
+
+interface Outcome {
+  killed: boolean;
+  /** The last phase the run was seen in when it was killed. */
+  phase: Phase;
+  ms: number;
+  /** When each phase was first seen, ms after the start. */
+  marks: Partial<Record<Phase, number>>;
+}
+
+/**
+ * Runs the CLI (--verbose: a line per message saved) and, with a plan, kills it -9 `afterMs` after
+ * it is seen entering `phase`, or while downloading, once it has saved `afterSaved` messages.
+ */
+function runAndKill(ws: Workspace, plan?: { phase: Phase; afterMs: number; afterSaved?: number }): Promise<Outcome> {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, '--config', ws.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+  const child = spawn(process.execPath, [CLI, '--config', ws.configPath, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  let saved = 0;
+  const marks: Partial<Record<Phase, number>> = { starting: 0 };
+  let phase: Phase = 'starting';
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (p: Phase) => {
+    if (plan?.phase === p && plan.afterSaved === undefined && !timer) timer = setTimeout(() => child.kill('SIGKILL'), plan.afterMs);
+  };
+  const watch = (d: Buffer) => {
+    saved += d.toString().match(/ saved [0-9a-f]{32}__/g)?.length ?? 0;
+    if (plan?.afterSaved !== undefined && saved >= plan.afterSaved && !child.killed) child.kill('SIGKILL');
+    for (const [p, re] of ENTERS) {
+      if (marks[p] === undefined && re.test(d.toString())) {
+        marks[p] = Date.now() - started;
+        phase = p;
+        arm(p);
+      }
+    }
+  };
+  child.stdout.on('data', watch);
+  child.stderr.on('data', watch);
+  arm('starting');
   return new Promise((resolve) => child.on('close', (_code, signal) => {
     clearTimeout(timer);
-    const phase = /Rolling|Summary/.test(out) ? 'rolling' : /Archive: /.test(out) ? 'zipping' : /to download/.test(out) ? 'downloading' : 'starting';
-    resolve({ killed: signal === 'SIGKILL', phase, ms: Date.now() - started });
+    resolve({ killed: signal === 'SIGKILL', phase, ms: Date.now() - started, marks });
   }));
 }
 
@@ -83,14 +119,15 @@ describe(`kill -9 at ${KILLS} random points (seed ${SEED}; rerun with KILL_SEED=
   it('the completing run leaves what an uninterrupted run leaves', async () => {
     const reference = workspace();
     plantOldArchives(reference);
-    const started = Date.now();
-    const first = await runCli(['--config', reference.configPath]);
-    const fullMs = Date.now() - started;
-    expect(first.code, first.stderr).toBe(0);
+    const full = await runAndKill(reference);
+    expect(full.killed).toBe(false);
     const expected = messages(reference);
     expect([...expected.keys()].filter((f) => f.endsWith('.eml'))).toHaveLength(300 + 1 + 60 + 40);
     const expectedArchive = await newestArchive(reference);
     expect(expectedArchive.size).toBe(expected.size);
+    // How long each phase lasted without a kill: the window a random kill point is drawn from.
+    const m = full.marks as Record<Phase, number>;
+    const windows: Record<Phase, number> = { starting: m.downloading, downloading: m.zipping - m.downloading, zipping: m.rolling - m.zipping, rolling: 15 };
 
     const random = prng(SEED);
     const phases: Record<string, number> = {};
@@ -98,36 +135,45 @@ describe(`kill -9 at ${KILLS} random points (seed ${SEED}; rerun with KILL_SEED=
     for (let round = 0; round < ROUNDS; round++) {
       const ws = workspace();
       plantOldArchives(ws);
-      const points: number[] = [];
-      // Each kill lands somewhere in the run's expected length; a run that finished first shows
-      // how long runs now take (less is left to download), and the next delay is drawn below that.
-      let estimate = fullMs;
+      const points: string[] = [];
+      // Mostly while downloading; some while starting, zipping and rolling. In run order: once a
+      // run has downloaded everything, no later run of the round downloads again.
+      const order: Phase[] = ['starting', 'downloading', 'zipping', 'rolling'];
+      const planned = Array.from({ length: KILLS / ROUNDS }, () => {
+        const r = random();
+        return r < 0.1 ? 'starting' : r < 0.65 ? 'downloading' : r < 0.9 ? 'zipping' : 'rolling';
+      }).sort((a, b) => order.indexOf(a) - order.indexOf(b));
       for (let tries = 0; kills < Math.round((KILLS * (round + 1)) / ROUNDS) && tries < 20; tries++) {
-        const delay = Math.round(150 + random() * (estimate - 150));
-        const r = await killAfter(ws, delay);
-        points.push(r.killed ? delay : -delay);
-        if (r.killed) {
+        const remaining = expected.size - messages(ws).size;
+        let phase: Phase = planned[tries] ?? 'zipping';
+        if (phase === 'downloading' && remaining === 0) phase = 'zipping';
+        const afterMs = Math.round(random() * windows[phase]);
+        const afterSaved = phase === 'downloading' ? 1 + Math.floor(random() * remaining) : undefined;
+        const out = await runAndKill(ws, { phase, afterMs, afterSaved });
+        const left = out.phase === 'rolling' ? ` (${fs.readdirSync(ws.outputFolder).filter((n) => n.startsWith('backup-2020')).length} old left)` : '';
+        points.push(`${phase}+${afterSaved !== undefined ? `${afterSaved} saved` : `${afterMs}ms`}${out.killed ? `→${out.phase}${left}` : '(finished first)'}`);
+        if (out.killed) {
           kills++;
-          phases[r.phase] = (phases[r.phase] ?? 0) + 1;
-        } else estimate = Math.max(300, r.ms);
+          phases[out.phase] = (phases[out.phase] ?? 0) + 1;
+        }
       }
       const done = await runCli(['--config', ws.configPath]);
-      const context = `seed ${SEED}, round ${round}, kill points (ms; negative = finished first) ${points.join(' ')}`;
+      const context = `seed ${SEED}, round ${round}, kills (planned phase+ms→phase seen) ${points.join(' ')}`;
       expect(done.code, `${context}\n${done.stdout}\n${done.stderr}`).toBe(0);
       expect(messages(ws), context).toEqual(expected);
       const leftovers = allFiles(ws.processFolder).filter((f) => /(^|\/)\.ibt-.*\.tmp$|\.stale$/.test(f) || f.endsWith('/lock'));
       expect(leftovers, context).toEqual([]);
       expect(await newestArchive(ws), context).toEqual(expectedArchive);
-      // Rolling finished what the killed runs began: the newest three archives are left, the planted old ones go first.
+      // Rolling finished what the killed runs began: the newest three archives are left.
       const outputs = fs.readdirSync(ws.outputFolder);
       const zips = outputs.filter((n) => n.endsWith('.zip')).sort();
       expect(zips, context).toHaveLength(3);
       const old = zips.filter((n) => n.startsWith('backup-2020'));
-      expect(old, context).toEqual(['backup-2020-01-03_000000.zip', 'backup-2020-01-04_000000.zip'].slice(2 - old.length));
+      expect(old, context).toEqual(PLANTED.slice(PLANTED.length - old.length));
       const partials = outputs.filter((n) => n.endsWith('.partial'));
-      console.log(`round ${round}: kills at ${points.join(' ')} ms; .partial archives left in the output folder: ${partials.length}`);
+      console.log(`round ${round}: ${points.join(' ')}; .partial archives left in the output folder: ${partials.length}`);
     }
-    console.log(`kill -9: ${kills} kills (seed ${SEED}), phases ${JSON.stringify(phases)}, uninterrupted run ${fullMs} ms`);
+    console.log(`kill -9: ${kills} kills (seed ${SEED}), by phase ${JSON.stringify(phases)}; uninterrupted run ${full.ms} ms, phases at ${JSON.stringify(full.marks)}`);
     expect(kills).toBe(KILLS);
   }, 170_000);
 });

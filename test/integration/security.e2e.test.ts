@@ -193,6 +193,15 @@ describe('TLS and plaintext logins', () => {
     expect(fake.fromClient().toString('latin1')).not.toMatch(/LOGIN|AUTHENTICATE/);
   });
 
+  it('a server that refuses plaintext logins only when tried (PRIVACYREQUIRED): the advice says starttls, not "check the password"', async () => {
+    const fake = await startPlainImap({ refusal: '[PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.' });
+    const { r } = await run(fake.port, ['tls: none', 'allowInsecure: true']);
+    await fake.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refuses logins without TLS: set tls: starttls');
+    expect(r.stderr).not.toContain('check the password');
+  });
+
   it('SMTP: a self-signed certificate is refused unless its CA is configured; nothing is sent to it', async () => {
     const ws = workspace();
     const config = fs.readFileSync(ws.configPath, 'utf8').replace(/\n\s*tlsCaFile: 'smtp-ca.pem'/, '');

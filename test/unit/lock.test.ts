@@ -97,6 +97,16 @@ describe('the run lock', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['lock']);
   });
 
+  it('the copy a takeover killed halfway left behind is removed by the next holder', () => {
+    const dir = folder();
+    const file = plant(dir, info(DEAD_PID));
+    const aside = `${file}.${DEAD_PID}.stale`;
+    fs.writeFileSync(aside, info(DEAD_PID));
+    fs.utimesSync(aside, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    acquireLock(dir, { staleAfterMs: 12 * HOUR }).release();
+    expect(fs.readdirSync(path.dirname(file))).toEqual([]);
+  });
+
   it('inspectLock tells unlock who holds it and whether that process still runs here', () => {
     const dir = folder();
     expect(inspectLock(dir).exists).toBe(false);
