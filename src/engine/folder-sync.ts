@@ -12,6 +12,8 @@ import type { ConnectionPool } from './connection-pool.js';
 /** Messages this large are streamed to disk rather than held whole in memory. */
 export const STREAM_THRESHOLD = 10 * 1024 * 1024;
 const WRITES_IN_FLIGHT = 8;
+/** Message bytes waiting for the disk per folder: bounds memory when large messages come in a row. */
+const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 /** Messages per FETCH command when a folder's bodies are spread over several connections. */
 const RANGE_SIZE = 250;
 
@@ -40,7 +42,7 @@ interface Planned {
  * Backs up one folder on a connected source. Safe to call again after a dropped connection: what
  * is on disk is skipped, so a retry resumes where the last one stopped.
  */
-export async function syncFolder(source: ImapSource, job: FolderJob, report: FolderReport = emptyFolderReport(job.resolved.path, job.resolved.local.join('/'))): Promise<FolderReport> {
+export async function syncFolder(connect: () => Promise<ImapSource>, job: FolderJob, report: FolderReport = emptyFolderReport(job.resolved.path, job.resolved.local.join('/'))): Promise<FolderReport> {
   const started = Date.now();
   const store = new FolderStore(job.dir);
   await store.scan();
@@ -55,6 +57,8 @@ export async function syncFolder(source: ImapSource, job: FolderJob, report: Fol
     return finish(report, started);
   }
 
+  // Only a folder with something to do takes a connection: a no-op run opens one, for LIST-STATUS.
+  const source = await connect();
   const opened = await source.open(job.resolved.path);
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
   const plan: Planned[] = [];
@@ -106,11 +110,11 @@ async function download(source: ImapSource, store: FolderStore, plan: Planned[],
     report.bytes += bytes;
     job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
   };
-  const queue = new WriteQueue(WRITES_IN_FLIGHT);
+  const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
   const write = (p: Planned, raw: Buffer) => queue.add(async () => {
     await store.write(p.fileName, raw);
     saved(p, raw.length);
-  });
+  }, raw.length);
   const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
   const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
   try {

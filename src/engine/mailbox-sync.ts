@@ -79,7 +79,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
 async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateStore, folder: ResolvedFolder, status: ListedFolder['status'], folderReport: FolderReport): Promise<void> {
   const mailboxDir = path.join(job.processFolder, safeSegment(job.mailbox.address));
   try {
-    await withRetries(job, folder.path, (attempt) => withConnection(pool, (source) => syncFolder(source, {
+    await withRetries(job, folder.path, (attempt) => withLazyConnection(pool, (connect) => syncFolder(connect, {
       mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local),
       // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
       status: attempt === 1 ? status : undefined,
@@ -92,6 +92,17 @@ async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateS
     if (full) folderReport.diskFull = true;
   }
   job.onEvent({ type: 'folder-done', mailbox: job.mailbox.address, report: folderReport });
+}
+
+/** Like withConnection, but the connection is only taken when `connect` is first called. */
+async function withLazyConnection<T>(pool: ConnectionPool, fn: (connect: () => Promise<ImapSource>) => Promise<T>): Promise<T> {
+  let source: Promise<ImapSource> | undefined;
+  try {
+    return await fn(() => (source ??= pool.acquire()));
+  } finally {
+    const taken = source && (await source.catch(() => undefined));
+    if (taken) pool.release(taken);
+  }
 }
 
 async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
