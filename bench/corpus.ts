@@ -1,5 +1,6 @@
 // The deterministic bench corpus: the same bytes on every run, so results compare across runs.
 import { createHash } from 'node:crypto';
+import { prng as rng } from '../test/helpers/faults.js';
 
 export const FOLDERS: { name: string; share: number }[] = [
   { name: 'INBOX', share: 0.4 },
@@ -9,18 +10,6 @@ export const FOLDERS: { name: string; share: number }[] = [
   { name: 'Projects/Beta', share: 0.1 },
   { name: 'Lists', share: 0.05 },
 ];
-
-/** Mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'the of and to in is that for it with as was on be by at this from or have an are not but had they which you were their one all we can her has there been if more when will would who so no'.split(' ');
 
