@@ -21,7 +21,7 @@ export async function listOwnFiles(processFolder: string): Promise<OwnFile[]> {
   const out: OwnFile[] = [];
   const top = await readDir(processFolder);
   for (const mailbox of top) {
-    if (!mailbox.isDirectory() || mailbox.name === STATE_DIR) continue;
+    if (!mailbox.isDirectory() || mailbox.name === STATE_DIR || mailbox.name.includes('\\')) continue;
     await walk(processFolder, [mailbox.name], out);
   }
   return out;

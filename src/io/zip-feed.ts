@@ -67,7 +67,7 @@ export async function feedZip(zip: yazl.ZipFile, files: OwnFile[], opts: FeedOpt
     if (opts.failed()) break;
     if (data && data.length !== f.size) throw new Error(`${f.name} changed while it was being archived`);
     const options = { ...opts.entryOptions(f), compressionLevel: opts.compressionLevel };
-    if (data && groupBytes < GROUP_BYTES && groupEntries < GROUP_ENTRIES) {
+    if (data && trimmer.active && groupBytes < GROUP_BYTES && groupEntries < GROUP_ENTRIES) {
       crc32[i] = zlib.crc32(data) >>> 0;
       zip.addBuffer(data, f.name, options);
       groupBytes += f.size;
@@ -82,10 +82,13 @@ export async function feedZip(zip: yazl.ZipFile, files: OwnFile[], opts: FeedOpt
     previous = new Promise<void>((resolve) => (reached = resolve));
     wakeOnFailure = reached;
     const index = i;
+    let held = data;
     zip.addReadStreamLazy(f.name, { ...options, size: f.size }, (cb) => {
       trimmer.trimBefore(index);
       reached();
-      const source: Readable = data ? Readable.from([data]) : fs.createReadStream(opts.pathOf(f), { highWaterMark: 1024 * 1024 });
+      const source: Readable = held ? Readable.from([held]) : fs.createReadStream(opts.pathOf(f), { highWaterMark: 1024 * 1024 });
+      // yazl keeps this function for the whole archive; the data need not stay with it.
+      held = undefined;
       source.on('error', opts.onError);
       cb(null, source.pipe(crcTap((crc) => (crc32[index] = crc))));
     });
@@ -93,7 +96,7 @@ export async function feedZip(zip: yazl.ZipFile, files: OwnFile[], opts: FeedOpt
     groupEntries = 0;
   }
   trimmer.restore();
-  zip.end();
+  if (!opts.failed()) zip.end();
   return crc32;
 }
 
@@ -112,15 +115,17 @@ function crcTap(done: (crc: number) => void): Transform {
 }
 
 interface YazlInternals {
-  entries?: { state?: unknown }[];
+  entries?: { state?: unknown; doFileDataPump?: unknown }[];
 }
 
 /**
  * yazl looks for its next entry by scanning its entry list from the start, which costs O(n²) over
- * an archive (about 7 s at 70,000 entries, growing fourfold per doubling). Entries already written
- * are parked aside and put back before `end()`, which writes the central directory from the full
- * list. It relies on yazl 3's `entries` and its written state (3), pinned in package.json; if those
- * are not as expected it does nothing, and the archive is only slower.
+ * an archive (about 7 s at 70,000 entries, growing fourfold per doubling), and keeps every entry's
+ * pump closure, which for addBuffer holds the file's data. Entries already written are parked
+ * aside without their closure and put back before `end()`, which writes the central directory
+ * from the full list. This relies on yazl 3's `entries`, `doFileDataPump` and written state (3),
+ * pinned in package.json; if they are not as expected it stops (`active` false) and the feeder
+ * streams every further entry: slower, one core, but still flat in memory.
  */
 class EntryTrimmer {
   private readonly parked: { state?: unknown }[][] = [];
@@ -131,12 +136,17 @@ class EntryTrimmer {
     this.enabled = Array.isArray((zip as unknown as YazlInternals).entries);
   }
 
+  get active(): boolean {
+    return this.enabled;
+  }
+
   /** Called when entry `index` starts: every entry before it is written. */
   trimBefore(index: number): void {
     const entries = (this.zip as unknown as YazlInternals).entries;
-    if (!this.enabled || !entries) return;
     const count = index - this.parkedCount;
-    if (count <= 0 || count > entries.length || !entries.slice(0, count).every((e) => e.state === 3)) {
+    if (!this.enabled || !entries || count === 0) return;
+    const written = (e: { state?: unknown; doFileDataPump?: unknown }) => e.state === 3 && typeof e.doFileDataPump === 'function';
+    if (count < 0 || count > entries.length || !entries.slice(0, count).every(written)) {
       this.restore();
       this.enabled = false;
       return;
