@@ -1,3 +1,5 @@
+import path from 'node:path';
+import fs from 'node:fs';
 import type { AppConfig } from '../core/config-types.js';
 import type { ArchiveReport } from '../core/report.js';
 import { archiveFileName, planRetention, type RetentionPolicy } from '../core/retention.js';
@@ -43,8 +45,18 @@ export async function rollArchives(config: AppConfig, opts: RollOptions): Promis
     rolling.skipped = 'the output folder cannot be listed';
     return rolling;
   }
+  // This run holds the lock and has renamed its own archive, so any .partial left is a dead run's.
   for (const p of listing.partials) {
-    opts.emit({ level: 'warn', message: `${p} in ${config.outputFolder} is left over from an interrupted run: delete it unless a run is writing it right now` });
+    if (opts.dryRun) {
+      opts.emit({ level: 'info', message: `would delete ${p}, left over from an interrupted run` });
+      continue;
+    }
+    try {
+      await fs.promises.rm(path.join(config.outputFolder, p), { force: true });
+      opts.emit({ level: 'info', message: `deleted ${p}, left over from an interrupted run` });
+    } catch (err) {
+      addWarnings(opts.result, [`cannot delete ${p}, left over from an interrupted run (${describeError(err)})`], opts.emit);
+    }
   }
   const justWritten = opts.newArchive === 'next' ? archiveFileName(opts.now) : opts.newArchive;
   const archives = opts.newArchive === 'next' && justWritten ? [...listing.archives, { name: justWritten }] : listing.archives;

@@ -147,8 +147,10 @@ describe('archive, verify, clean and roll with the original configuration', () =
     put(path.join(outputFolder, named.ours1), 'zip', ago(40));
     put(path.join(outputFolder, named.ours1b), 'zip', ago(40));
     put(path.join(outputFolder, named.original2), 'zip', ago(40));
-    const foreign = ['photos.zip', 'notes.txt', 'backup-old.zip', `${archiveFileName(ago(50))}.partial`, 'Backup-2001-01-01_000000.zip'];
+    const foreign = ['photos.zip', 'notes.txt', 'backup-old.zip', 'Backup-2001-01-01_000000.zip'];
     for (const f of foreign) put(path.join(outputFolder, f), 'foreign', ago(60));
+    // Left by a killed run: deleted by the next run that holds the lock, never rolled as an archive.
+    put(path.join(outputFolder, `${archiveFileName(ago(50))}.partial`), 'partial', ago(60));
     fs.mkdirSync(path.join(outputFolder, archiveFileName(ago(70))));
     return { named, foreign: [...foreign, archiveFileName(ago(70))] };
   }
@@ -164,7 +166,7 @@ describe('archive, verify, clean and roll with the original configuration', () =
     expect(left).toEqual([...foreign, named.ours1, named.ours1b, named.original2, ...fresh].sort());
     expect(r.stdout).toMatch(/Rolling \(DAYS\): deleted .*3 kept|Rolling \(DAYS\): deleted /);
     for (const gone of [named.ours10, named.ours4, named.original30]) expect(r.stdout).toContain(gone);
-    expect(r.stdout + r.stderr).toMatch(/\.partial in .* is left over from an interrupted run/);
+    expect(r.stdout + r.stderr).toMatch(/deleted backup-.*\.zip\.partial, left over from an interrupted run/);
   });
 
   it("ITEMS rolling ('items', any case) keeps the newest N, this run's archive among them", async () => {
@@ -185,6 +187,7 @@ describe('archive, verify, clean and roll with the original configuration', () =
     const before = fs.readdirSync(ws.outputFolder).sort();
     const r = await runCli(['--config', ws.configPath, '--dry-run']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/would delete backup-.*\.zip\.partial, left over from an interrupted run/);
     expect(fs.readdirSync(ws.outputFolder).sort()).toEqual(before);
     expect(fs.existsSync(ws.processFolder) ? readTree(ws.processFolder).size : 0).toBe(0);
     for (const gone of [named.ours1, named.original2, named.ours4, named.original30, named.ours10]) expect(r.stdout).toMatch(new RegExp(`would delete ${gone.replace(/\./g, '\\.')}: not one of the newest 2`));
