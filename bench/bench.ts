@@ -100,6 +100,7 @@ try {
       if (gotPlus !== MESSAGES + 100) throw new Error(`${tool} has ${gotPlus} of ${MESSAGES + 100} after +100`);
       await server.expunge(user, 'INBOX', Array.from({ length: 100 }, (_, i) => before + i));
       extra += 100;
+      if (tool === 'ours') zipStage(dir, ourConfig(server, target, dir, folderList, true));
       fs.rmSync(dir, { recursive: true, force: true });
       process.stdout.write(`${tool} run ${run + 1}/${runs} done\n`);
     }
@@ -120,6 +121,17 @@ try {
   await server.stop();
 }
 
+/**
+ * The zip stage alone, on the process folder a full run left: a run with nothing new to download
+ * and archiveToZip on (write, flush, verify every entry, rename) against `zip -r -6` of the same files.
+ */
+function zipStage(dir: string, config: string): void {
+  record('ours', 'zip', timed([process.execPath, path.resolve('dist/cli.cjs'), '--config', config], dir));
+  const zipped = path.join(dir, 'peer.zip');
+  record('zip -r -6', 'zip', timed(['zip', '-r', '-6', '-q', zipped, '.'], path.join(dir, 'backup', 'process')));
+  fs.rmSync(zipped, { force: true });
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -127,8 +139,8 @@ function median(xs: number[]): number {
 }
 
 function report(bytes: number): void {
-  const scen = ['full', 'noop', 'plus100'];
-  const lines = ['| tool | full backup | no-op run | +100 messages | peak RSS |', '|---|---|---|---|---|'];
+  const scen = ['full', 'noop', 'plus100', 'zip'];
+  const lines = ['| tool | full backup | no-op run | +100 messages | zip stage | peak RSS |', '|---|---|---|---|---|---|'];
   const med = (tool: string, s: string) => median((results[tool]?.[s] ?? []).map((x) => x.wall));
   for (const [tool, byScen] of Object.entries(results)) {
     const cells = scen.map((s) => {
@@ -143,6 +155,7 @@ function report(bytes: number): void {
     if (!results[ours]) continue;
     for (const s of scen) if (results['mbsync']?.[s]) ratios.push(`${ours}/mbsync ${s}: ${(med(ours, s) / med('mbsync', s)).toFixed(2)}x`);
     if (results['floor']) ratios.push(`${ours}/raw-fetch-floor full: ${(med(ours, 'full') / med('floor', 'full')).toFixed(2)}x`);
+    if (results[ours]?.['zip'] && results['zip -r -6']) ratios.push(`zip stage speed ours/zip -r -6: ${(med('zip -r -6', 'zip') / med(ours, 'zip')).toFixed(2)}x (higher is faster)`);
   }
   const text = `${lines.join('\n')}\n\n${ratios.join('\n')}\n`;
   console.log(`\n${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, median of ${RUNS} runs (min–max)\n\n${text}`);

@@ -40,11 +40,11 @@ export function offlineimapCommand(t: Target, dir: string): string[] {
 }
 
 /** Our configuration in the original tool's format, archive off (the zip stage is measured alone). */
-export function ourConfig(server: DovecotServer, t: Target, dir: string, folders: string): string {
+export function ourConfig(server: DovecotServer, t: Target, dir: string, folders: string, archive = false): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'configuration.yml'), [
     'common:', "  rootFolderFullPath: 'backup'", "  mailboxList: 'mailboxes.yml'",
-    'storage:', '  archiveToZip: False', '  cleanProcessFolder: False',
+    'storage:', `  archiveToZip: ${archive ? 'True' : 'False'}`, '  cleanProcessFolder: False',
     'mailNotification:', '  send_notification: False', '',
   ].join('\n'));
   fs.writeFileSync(path.join(dir, 'mailboxes.yml'), [
