@@ -14,6 +14,7 @@ const main = defineCommand({
     schedule: () => import('./commands/schedule.js').then((m) => m.default),
     verify: () => import('./commands/verify.js').then((m) => m.default),
     unlock: () => import('./commands/unlock.js').then((m) => m.default),
+    restore: () => import('./commands/restore.js').then((m) => m.default),
   },
 });
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola';
+import { runtimeSecrets } from '../core/secret-registry.js';
 
 export type Level = 'info' | 'success' | 'warn' | 'error' | 'debug';
 
@@ -31,7 +32,7 @@ export class Logger {
 
   redact(text: string): string {
     let out = text;
-    for (const s of this.secrets) out = out.split(s).join('***');
+    for (const s of [...this.secrets, ...runtimeSecrets()]) out = out.split(s).join('***');
     return out;
   }
 

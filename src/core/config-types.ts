@@ -11,10 +11,27 @@ export interface TlsOptions {
   ca?: string | undefined;
 }
 
+/** Sign-in with an OAuth2 access token (XOAUTH2/OAUTHBEARER) instead of a password. */
+export interface OAuth2Config {
+  kind: 'microsoft-client-credentials' | 'refresh-token';
+  tokenUrl: string;
+  clientId: string;
+  /** Empty for a public client (refresh-token without a secret). */
+  clientSecret: string;
+  /** Empty: no scope is sent. */
+  scope: string;
+  /** microsoft-client-credentials only. */
+  tenantId?: string | undefined;
+  /** refresh-token only. */
+  refreshToken?: string | undefined;
+}
+
 export interface MailboxConfig {
   address: string;
   login: string;
+  /** Empty when `oauth2` is given. */
   password: string;
+  oauth2?: OAuth2Config | undefined;
   host: string;
   port: number;
   tls: TlsMode;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
 import { FieldReader, isRecord } from './config-reader.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { readOAuth2 } from './config-oauth2.js';
 
 /** Everything outside the two YAML documents that validation needs, injected so it stays pure. */
 export interface ConfigContext {
@@ -79,13 +80,15 @@ function readMailboxes(r: FieldReader, root: unknown, ctx: ConfigContext, abs: (
     const tls = readTls(r, m, key, port);
     const folders = r.list(m, 'imapFolder', `${key}.imapFolder`);
     const fullEmail = r.bool(m, 'UserFullEmail', `${key}.UserFullEmail`, true);
-    const password = readSecret(r, m, key, ctx, abs);
+    const oauth2 = m['oauth2'] !== undefined ? readOAuth2(r, m, key, ctx, abs, secrets) : undefined;
+    const password = oauth2 || m['oauth2'] !== undefined ? '' : readSecret(r, m, key, ctx, abs);
     if (password) secrets.push(password);
     if (!key.includes('@') && fullEmail) r.fail(key, 'is not an e-mail address; the key of each mailbox must be its address');
     return {
       address: key,
       login: fullEmail ? key : (key.split('@')[0] ?? key),
       password,
+      ...(oauth2 ? { oauth2 } : {}),
       host: r.string(m, 'imapHost', `${key}.imapHost`),
       port,
       tls,

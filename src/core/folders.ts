@@ -35,7 +35,7 @@ const SPECIAL_USE: Record<string, string> = {
 const selectable = (f: ServerFolder) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent');
 const fold = (s: string) => s.normalize('NFC').toUpperCase();
 
-function findFolder(spec: string, folders: ServerFolder[]): ServerFolder | undefined {
+export function findFolder(spec: string, folders: ServerFolder[]): ServerFolder | undefined {
   const key = fold(spec);
   const exact = folders.find((f) => fold(f.path) === key);
   if (exact) return exact;

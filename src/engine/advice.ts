@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import type { MailboxConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
 import { formatBytes } from '../core/summary.js';
+import { OAuth2Error, oauthLoginAdvice } from '../core/oauth2-advice.js';
 
 /** The reason a mailbox failed, phrased as what the admin should check. */
 export function mailboxAdvice(mb: MailboxConfig, err: unknown): string {
   const e = err as { authenticationFailed?: boolean; code?: string; serverResponseCode?: string; message?: string };
   const where = `${mb.host}:${mb.port}`;
+  if (err instanceof OAuth2Error) return err.message;
   // Not a wrong password: the server takes logins only over TLS (tls: none against a plain port).
   if (e?.authenticationFailed && /Login is disabled/i.test(e.message ?? '')) {
     return `${where} accepts no login without TLS (it announces LOGINDISABLED), so the password was not sent: set tls: starttls for ${mb.address}, or use the TLS port (993) with tls: implicit`;
@@ -14,6 +16,7 @@ export function mailboxAdvice(mb: MailboxConfig, err: unknown): string {
   if (e?.authenticationFailed && e.serverResponseCode === 'PRIVACYREQUIRED') {
     return `${where} refuses logins without TLS: set tls: starttls for ${mb.address}, or use the TLS port (993) with tls: implicit`;
   }
+  if (e?.authenticationFailed && mb.oauth2) return oauthLoginAdvice({ ...mb, oauth2: mb.oauth2 });
   if (e?.authenticationFailed) return `login refused for "${mb.login}" at ${where}: check the password of ${mb.address} in the mailbox list (and UserFullEmail: true/false)`;
   if (e?.code === 'ECONNREFUSED') return `nothing answers at ${where}: check imapHost and imapPort of ${mb.address}`;
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `the host name ${mb.host} cannot be resolved: check imapHost of ${mb.address}`;

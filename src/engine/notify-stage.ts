@@ -3,6 +3,7 @@ import type { AppConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
 import { buildNotification, notificationStatus, type NotificationOutcome } from '../core/notification.js';
 import { describeSmtp, prepareLog, sendNotification, SmtpError } from '../io/mailer.js';
+import { runtimeSecrets } from '../core/secret-registry.js';
 
 export type NotifyLevel = 'info' | 'success' | 'warn' | 'error';
 
@@ -40,9 +41,11 @@ export async function notifyStage(config: AppConfig, outcome: NotificationOutcom
   try {
     // Written before the log is read, so the attached copy ends with this line.
     emit('info', `Sending the ${status} notification e-mail to ${n.to.join(', ')} through ${describeSmtp(n)}`);
-    const log = await prepareLog(opts.logPath, config.secrets);
+    // Access tokens fetched during the run are secrets too.
+    const secrets = [...config.secrets, ...runtimeSecrets()];
+    const log = await prepareLog(opts.logPath, secrets);
     const content = buildNotification(outcome, n, { host: opts.host ?? os.hostname(), version: opts.version, now: opts.now ?? new Date(), log: log.info });
-    const sent = await sendNotification(n, content, log, config.secrets);
+    const sent = await sendNotification(n, content, log, secrets);
     if (sent.rejected.length > 0) emit('warn', `The SMTP server refused the notification for ${sent.rejected.join(', ')}: check mailNotification.to`);
     const message = `Notification e-mail sent to ${sent.accepted.join(', ') || n.to.join(', ')}${sent.response ? ` (${sent.response})` : ''}`;
     emit('success', message);

@@ -4,6 +4,7 @@ import type { MailboxConfig } from '../core/config-types.js';
 import type { ServerFolder } from '../core/folders.js';
 import { parseHeaderFields } from '../core/headers.js';
 import type { MessageHeaders } from '../core/naming.js';
+import { imapAuth } from './imap-auth.js';
 
 export interface FolderStatus {
   messages: number;
@@ -44,13 +45,24 @@ export class ImapSource {
   }
 
   static async connect(mb: MailboxConfig, opts: SourceOptions = {}): Promise<ImapSource> {
+    const auth = await imapAuth(mb);
+    try {
+      return await ImapSource.open(mb, opts, auth);
+    } catch (err) {
+      // A token the server no longer takes (it expired early, or was revoked): once more with a new one.
+      if (!mb.oauth2 || !(err as { authenticationFailed?: unknown }).authenticationFailed) throw err;
+      return ImapSource.open(mb, opts, await imapAuth(mb, auth));
+    }
+  }
+
+  private static async open(mb: MailboxConfig, opts: SourceOptions, auth: ImapFlowOptions['auth']): Promise<ImapSource> {
     const options: ImapFlowOptions = {
       host: mb.host,
       port: mb.port,
       secure: mb.tls === 'implicit',
       doSTARTTLS: mb.tls === 'starttls' ? true : mb.tls === 'none' ? false : undefined,
       servername: isIp(mb.host) ? undefined : mb.host,
-      auth: { user: mb.login, pass: mb.password },
+      auth,
       tls: { rejectUnauthorized: mb.tlsOptions.rejectUnauthorized, ...(mb.tlsOptions.ca ? { ca: mb.tlsOptions.ca } : {}) },
       logger: false,
       disableAutoIdle: true,
@@ -124,6 +136,18 @@ export class ImapSource {
   async stream(uid: number): Promise<Readable | undefined> {
     const result = await this.client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
     return 'content' in result ? result.content : undefined;
+  }
+
+  /** For restore: the bytes as they are, with flags and INTERNALDATE. */
+  async append(path: string, raw: Buffer, flags: string[], internalDate: Date): Promise<void> {
+    const stored = await this.client.append(path, raw, flags, internalDate);
+    if (!stored) throw new Error(`the server did not store the message in ${path}`);
+  }
+
+  /** CREATE (an existing folder is fine) and SUBSCRIBE, so mail clients show the folder. */
+  async createFolder(path: string): Promise<void> {
+    await this.client.mailboxCreate(path);
+    await this.client.mailboxSubscribe(path).catch(() => undefined);
   }
 
   async close(): Promise<void> {

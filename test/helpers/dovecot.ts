@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { renderConf, VMAIL } from './dovecot-conf.js';
+import { renderConf, renderOAuth2Conf, VMAIL, type OAuth2Passdb } from './dovecot-conf.js';
 import { alive, freePort, killTree, run, sleep } from './dovecot-proc.js';
 
 export interface SeedMessage { raw: Buffer | string; flags?: string[]; internalDate?: Date }
@@ -51,6 +51,8 @@ export interface DovecotOptions {
   /** Parent of the temp dir. Creating files on this machine's ext4 /tmp costs ~0.6 ms each, on
    * tmpfs (/dev/shm) ~0.02 ms: seeding 5000 messages 3 s vs 0.2 s. */
   tmpRoot?: string;
+  /** An oauth2 passdb beside the passwd-file one (auth_mechanisms gain xoauth2 and oauthbearer). */
+  oauth2?: OAuth2Passdb;
 }
 
 const FLAG_LETTERS: Record<string, string> = { '\\draft': 'D', '\\flagged': 'F', '\\answered': 'R', '\\seen': 'S', '\\deleted': 'T' };
@@ -101,6 +103,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost']);
   const certPem = await fs.readFile(path.join(dir, 'cert.pem'), 'utf8');
   const confPath = path.join(dir, 'dovecot.conf');
+  if (opts.oauth2) await fs.writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), renderOAuth2Conf(opts.oauth2));
 
   let child: ChildProcess | undefined;
   let imapPort = 0;
@@ -108,7 +111,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
   for (let attempt = 0; ; attempt++) { // retry: another worker may grab a "free" port first
     imapPort = await freePort();
     imapsPort = await freePort();
-    await fs.writeFile(confPath, renderConf({ dir, imapPort, imapsPort, plaintextAuth: !!opts.plaintextAuth, rawlog: !!opts.rawlog }));
+    await fs.writeFile(confPath, renderConf({ dir, imapPort, imapsPort, plaintextAuth: !!opts.plaintextAuth, rawlog: !!opts.rawlog, oauth2: opts.oauth2 }));
     // The sh wrapper kills dovecot when our stdin pipe closes, i.e. also if node is SIGKILLed.
     const script = 'exec 3<&0; dovecot -F -c "$1" </dev/null 3<&- >"$2" 2>&1 & d=$!; '
       + '{ while read -r _; do :; done; kill -TERM $d 2>/dev/null; } <&3 & wait $d';

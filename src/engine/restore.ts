@@ -1,0 +1,150 @@
+import type { MailboxConfig } from '../core/config-types.js';
+import { describeError, InterruptedError } from '../core/errors.js';
+import type { ServerFolder } from '../core/folders.js';
+import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
+import { imapNameOf, unescapeSegment } from '../core/restore-names.js';
+import { folderSelected, targetFolder } from '../core/restore-plan.js';
+import { ImapSource } from '../io/imap-source.js';
+import { RestoreUsageError, type RestoreSource, type SourceFolder } from '../io/restore-types.js';
+import { mailboxAdvice } from './advice.js';
+import { ConnectionPool } from './connection-pool.js';
+import { restoreFolder, type RestoreEvent } from './restore-folder.js';
+import { backoffMs, isTransient, sleep } from './retry.js';
+
+export type { RestoreEvent } from './restore-folder.js';
+
+export interface RestoreJob {
+  mailbox: MailboxConfig;
+  source: RestoreSource;
+  /** --folder values; empty: every folder of the backup. */
+  folders: string[];
+  /** --into: a folder below which everything is restored. */
+  into?: string | undefined;
+  dryRun: boolean;
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+  connections: number;
+  signal: AbortSignal;
+  onEvent: (e: RestoreEvent) => void;
+}
+
+interface Planned {
+  source: SourceFolder;
+  target: string;
+  missing: boolean;
+  report: FolderReport;
+}
+
+/** Which local folders the --folder values pick; none picked is the user's mistake, said before connecting. */
+export function selectSourceFolders(source: RestoreSource, filters: string[]): SourceFolder[] {
+  const picked = source.folders.filter((f) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), filters));
+  if (picked.length === 0 && filters.length > 0) {
+    const names = source.folders.map((f) => f.local.map(unescapeSegment).join('/')).join(', ');
+    throw new RestoreUsageError(`--folder ${filters.join(', ')} matches no folder of ${source.where}; it has ${names || 'no messages'} (use X/* for a folder and all below it)`);
+  }
+  return picked;
+}
+
+/** Restores one mailbox's backup into `job.mailbox`; a failing folder does not stop the others. */
+export async function restoreMailbox(job: RestoreJob): Promise<MailboxReport> {
+  const started = Date.now();
+  const mb = job.mailbox;
+  const report: MailboxReport = { mailbox: mb.address, ok: true, folders: [], seconds: 0 };
+  const chosen = selectSourceFolders(job.source, job.folders);
+  const pool = new ConnectionPool(job.connections, () =>
+    ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) }));
+  try {
+    const listed = await withRetries(job, undefined, () => withConnection(pool, (s) => s.listFolders()));
+    const planned = plan(chosen, listed, job.into);
+    report.folders = planned.map((p) => p.report);
+    if (!job.dryRun) await createMissing(job, pool, planned);
+    let next = 0;
+    const worker = async () => {
+      while (next < planned.length && !job.signal.aborted) {
+        const p = planned[next++] as Planned;
+        if (p.report.error === undefined) await runFolder(job, pool, p);
+        job.onEvent({ type: 'folder-done', report: p.report });
+      }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(job.connections, planned.length) }, worker));
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
+    if (job.signal.aborted) throw new InterruptedError();
+  } catch (err) {
+    if (err instanceof InterruptedError) report.interrupted = true;
+    else {
+      report.ok = false;
+      report.error = mailboxAdvice(mb, err);
+    }
+  } finally {
+    await pool.closeAll();
+    report.seconds = (Date.now() - started) / 1000;
+  }
+  return report;
+}
+
+function plan(chosen: SourceFolder[], listed: ServerFolder[], into: string | undefined): Planned[] {
+  const delimiter = listed.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? listed.find((f) => f.delimiter)?.delimiter ?? '/';
+  return chosen.map((source) => {
+    const name = imapNameOf(source.local, delimiter);
+    const report = emptyFolderReport(name, source.local.join('/'));
+    const bad = source.local.map(unescapeSegment).find((s) => s.includes(delimiter) || s === '');
+    if (bad !== undefined) {
+      report.error = `the folder name "${bad}" cannot be made on this server (its hierarchy separator is "${delimiter}"): rename the local folder ${source.local.join('/')} and restore it with --folder`;
+      return { source, target: name, missing: false, report };
+    }
+    const t = targetFolder(name, into, delimiter, listed);
+    report.folder = t.path;
+    return { source, target: t.path, missing: !t.exists, report };
+  });
+}
+
+/** Parents before children, one connection: two CREATEs of one parent at once could race. */
+async function createMissing(job: RestoreJob, pool: ConnectionPool, planned: Planned[]): Promise<void> {
+  const missing = planned.filter((p) => p.missing && p.report.error === undefined).sort((a, b) => (a.target < b.target ? -1 : 1));
+  for (const p of missing) {
+    try {
+      await withRetries(job, p.target, () => withConnection(pool, (s) => s.createFolder(p.target)));
+      p.missing = false;
+    } catch (err) {
+      // The server refusing this CREATE fails the folder; anything else (login, network) the mailbox.
+      if (!['NO', 'BAD'].includes(String((err as { responseStatus?: unknown }).responseStatus))) throw err;
+      p.report.error = `the folder ${p.target} cannot be created (${describeError(err)})`;
+    }
+  }
+}
+
+async function runFolder(job: RestoreJob, pool: ConnectionPool, p: Planned): Promise<void> {
+  const started = Date.now();
+  try {
+    await withRetries(job, p.target, () => withConnection(pool, (s) => restoreFolder(s, { ...p, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent }, p.report)));
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    p.report.error = describeError(err);
+  } finally {
+    p.report.seconds = (Date.now() - started) / 1000;
+  }
+}
+
+async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
+  const source = await pool.acquire();
+  try {
+    return await fn(source);
+  } finally {
+    pool.release(source);
+  }
+}
+
+async function withRetries<T>(job: RestoreJob, folder: string | undefined, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || attempt > job.retries || job.signal.aborted) throw err;
+      const delayMs = backoffMs(attempt, job.retryDelayMs);
+      job.onEvent({ type: 'retry', folder, attempt, delayMs, reason: describeError(err) });
+      await sleep(delayMs, job.signal);
+    }
+  }
+}
