@@ -68,3 +68,13 @@ export class ConnectionPool {
     this.idle.length = 0;
   }
 }
+
+/** Runs `fn` on a connection of the pool and gives it back, broken or not. */
+export async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
+  const source = await pool.acquire();
+  try {
+    return await fn(source);
+  } finally {
+    pool.release(source);
+  }
+}

@@ -6,11 +6,11 @@ import { safeSegment } from '../core/local-path.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
 import { ImapSource, type ListedFolder } from '../io/imap-source.js';
 import { StateStore } from '../io/state-store.js';
-import { ConnectionPool } from './connection-pool.js';
+import { ConnectionPool, withConnection } from './connection-pool.js';
 import type { EventSink } from './events.js';
 import { syncFolder } from './folder-sync.js';
 import { diskFullAdvice, mailboxAdvice } from './advice.js';
-import { backoffMs, isTransient, sleep } from './retry.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface MailboxJob {
   mailbox: MailboxConfig;
@@ -36,7 +36,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });
   try {
     await state.load();
-    const listed = await withRetries(job, undefined, () => withConnection(pool, (s) => s.listFolders()));
+    const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed);
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
     for (const p of problems) {
@@ -79,7 +79,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
 async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateStore, folder: ResolvedFolder, status: ListedFolder['status'], folderReport: FolderReport): Promise<void> {
   const mailboxDir = path.join(job.processFolder, safeSegment(job.mailbox.address));
   try {
-    await withRetries(job, folder.path, (attempt) => withLazyConnection(pool, (connect) => syncFolder(connect, {
+    await withRetries(retriesFor(job, folder.path), (attempt) => withLazyConnection(pool, (connect) => syncFolder(connect, {
       mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local),
       // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
       status: attempt === 1 ? status : undefined,
@@ -105,26 +105,13 @@ async function withLazyConnection<T>(pool: ConnectionPool, fn: (connect: () => P
   }
 }
 
-async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
-  const source = await pool.acquire();
-  try {
-    return await fn(source);
-  } finally {
-    pool.release(source);
-  }
-}
-
-async function withRetries<T>(job: MailboxJob, folder: string | undefined, fn: (attempt: number) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (err) {
-      if (!isTransient(err) || attempt > job.retries || job.signal.aborted) throw err;
-      const delayMs = backoffMs(attempt, job.retryDelayMs);
-      job.onEvent({ type: 'retry', mailbox: job.mailbox.address, folder, attempt, delayMs, reason: describeError(err) });
-      await sleep(delayMs, job.signal);
-    }
-  }
+function retriesFor(job: MailboxJob, folder: string | undefined): RetryPolicy {
+  return {
+    retries: job.retries,
+    retryDelayMs: job.retryDelayMs,
+    signal: job.signal,
+    onRetry: (attempt, delayMs, err) => job.onEvent({ type: 'retry', mailbox: job.mailbox.address, folder, attempt, delayMs, reason: describeError(err) }),
+  };
 }
 
 function messagesOf(listed: ListedFolder[], folder: ResolvedFolder | undefined): number {

@@ -25,3 +25,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+export interface RetryPolicy {
+  retries: number;
+  retryDelayMs: number;
+  signal: AbortSignal;
+  onRetry(attempt: number, delayMs: number, err: unknown): void;
+}
+
+/** Runs `fn` again after a transient failure, with backoff, up to `retries` more times. */
+export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (!isTransient(err) || attempt > policy.retries || policy.signal.aborted) throw err;
+      const delayMs = backoffMs(attempt, policy.retryDelayMs);
+      policy.onRetry(attempt, delayMs, err);
+      await sleep(delayMs, policy.signal);
+    }
+  }
+}
