@@ -7,15 +7,16 @@ import { describeSmtp, verifySmtp } from '../io/mailer.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { listArg, loadContext, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
+import { repeatedArg } from '../cli/repeated.js';
 
 export default defineCommand({
   meta: { name: 'check', description: 'Validate the configuration and log in to every mailbox, listing the folders it would back up' },
   args: { ...sharedArgs, mailbox: { type: 'string', description: 'Only this mailbox address (repeatable)', valueHint: 'address' } },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const log = new Logger(args.verbose);
     const { config } = loadContext(args, log);
     log.success(`Configuration ${config.configPath} and ${config.mailboxListPath} are valid`);
-    const mailboxes = selectMailboxes(config, listArg(args.mailbox));
+    const mailboxes = selectMailboxes(config, listArg(repeatedArg(rawArgs, 'mailbox')));
     let failures = 0;
     // One mailbox at a time keeps the output readable; check is interactive, not a bulk job.
     for (const mb of mailboxes) {

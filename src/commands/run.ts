@@ -11,6 +11,7 @@ import { acquireLock } from '../io/lock.js';
 import { exitCodeForReport, exitCodeWithNotification, EXIT, markReported } from '../cli/exit-codes.js';
 import { listArg, loadContext, mailboxArgs, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
+import { repeatedArg } from '../cli/repeated.js';
 import { logEvent } from '../cli/progress.js';
 import { VERSION } from '../version.js';
 
@@ -22,10 +23,10 @@ interface RunOptions {
 export default defineCommand({
   meta: { name: 'run', description: 'Back up every listed mailbox (the default command)' },
   args: { ...sharedArgs, ...mailboxArgs },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const log = new Logger(args.verbose);
     const { config } = loadContext(args, log);
-    const opts: RunOptions = { only: listArg(args.mailbox), dryRun: args['dry-run'] };
+    const opts: RunOptions = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'] };
     const startedAt = new Date();
     let report: RunReport | undefined;
     let failure: unknown;

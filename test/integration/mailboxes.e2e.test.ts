@@ -49,6 +49,11 @@ describe('many mailboxes and their failures', () => {
     const r = await runCli(['--config', ws.configPath, '--mailbox', 'c@example.org']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.readdirSync(ws.processFolder).filter((n) => !n.startsWith('.'))).toEqual(['c@example.org']);
+    // Repeated --mailbox flags all count (citty alone keeps only the last one).
+    const both = writeWorkspace(server, [{ address: 'a@example.org', password: PASS.a }, { address: 'b@example.org', password: PASS.b }, { address: 'c@example.org', password: PASS.c }]);
+    const two = await runCli(['--config', both.configPath, '--mailbox', 'a@example.org', '--mailbox', 'c@example.org']);
+    expect(two.code, two.stderr).toBe(0);
+    expect(fs.readdirSync(both.processFolder).filter((n) => !n.startsWith('.')).sort()).toEqual(['a@example.org', 'c@example.org']);
     const unknown = await runCli(['--config', ws.configPath, '--mailbox', 'zzz@example.org']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('zzz@example.org');
