@@ -7,9 +7,9 @@ import { folderSelected, targetFolder } from '../core/restore-plan.js';
 import { ImapSource } from '../io/imap-source.js';
 import { RestoreUsageError, type RestoreSource, type SourceFolder } from '../io/restore-types.js';
 import { mailboxAdvice } from './advice.js';
-import { ConnectionPool } from './connection-pool.js';
+import { ConnectionPool, withConnection } from './connection-pool.js';
 import { restoreFolder, type RestoreEvent } from './restore-folder.js';
-import { backoffMs, isTransient, sleep } from './retry.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 
 export type { RestoreEvent } from './restore-folder.js';
 
@@ -55,7 +55,7 @@ export async function restoreMailbox(job: RestoreJob): Promise<MailboxReport> {
   const pool = new ConnectionPool(job.connections, () =>
     ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) }));
   try {
-    const listed = await withRetries(job, undefined, () => withConnection(pool, (s) => s.listFolders()));
+    const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
     const planned = plan(chosen, listed, job.into);
     report.folders = planned.map((p) => p.report);
     if (!job.dryRun) await createMissing(job, pool, planned);
@@ -105,7 +105,7 @@ async function createMissing(job: RestoreJob, pool: ConnectionPool, planned: Pla
   const missing = planned.filter((p) => p.missing && p.report.error === undefined).sort((a, b) => (a.target < b.target ? -1 : 1));
   for (const p of missing) {
     try {
-      await withRetries(job, p.target, () => withConnection(pool, (s) => s.createFolder(p.target)));
+      await withRetries(retriesFor(job, p.target), () => withConnection(pool, (s) => s.createFolder(p.target)));
       p.missing = false;
     } catch (err) {
       // The server refusing this CREATE fails the folder; anything else (login, network) the mailbox.
@@ -118,7 +118,7 @@ async function createMissing(job: RestoreJob, pool: ConnectionPool, planned: Pla
 async function runFolder(job: RestoreJob, pool: ConnectionPool, p: Planned): Promise<void> {
   const started = Date.now();
   try {
-    await withRetries(job, p.target, () => withConnection(pool, (s) => restoreFolder(s, { ...p, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent }, p.report)));
+    await withRetries(retriesFor(job, p.target), () => withConnection(pool, (s) => restoreFolder(s, { ...p, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent }, p.report)));
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     p.report.error = describeError(err);
@@ -127,24 +127,11 @@ async function runFolder(job: RestoreJob, pool: ConnectionPool, p: Planned): Pro
   }
 }
 
-async function withConnection<T>(pool: ConnectionPool, fn: (s: ImapSource) => Promise<T>): Promise<T> {
-  const source = await pool.acquire();
-  try {
-    return await fn(source);
-  } finally {
-    pool.release(source);
-  }
-}
-
-async function withRetries<T>(job: RestoreJob, folder: string | undefined, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransient(err) || attempt > job.retries || job.signal.aborted) throw err;
-      const delayMs = backoffMs(attempt, job.retryDelayMs);
-      job.onEvent({ type: 'retry', folder, attempt, delayMs, reason: describeError(err) });
-      await sleep(delayMs, job.signal);
-    }
-  }
+function retriesFor(job: RestoreJob, folder: string | undefined): RetryPolicy {
+  return {
+    retries: job.retries,
+    retryDelayMs: job.retryDelayMs,
+    signal: job.signal,
+    onRetry: (attempt, delayMs, err) => job.onEvent({ type: 'retry', folder, attempt, delayMs, reason: describeError(err) }),
+  };
 }
