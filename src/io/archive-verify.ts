@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { BlockReader } from './block-reader.js';
+import { nextEntry, openZip } from './block-reader.js';
 
 /** What the writer put in: each entry must be in the archive once, with this size and CRC. */
 export interface ExpectedEntry {
@@ -90,37 +90,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
 
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 
-async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
-  const reader = await BlockReader.open(zipPath);
-  return new Promise((resolve, reject) => {
-    yauzl.fromRandomAccessReader(reader, reader.fileSize, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) {
-        reader.close(() => undefined);
-        return reject(err ?? new Error('cannot open'));
-      }
-      // Errors are taken by whoever waits for the next entry; none may crash the process meanwhile.
-      zip.on('error', () => undefined);
-      resolve(zip);
-    });
-  });
-}
 
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      zip.off('entry', onEntry);
-      zip.off('end', onEnd);
-      zip.off('error', onError);
-    };
-    const onEntry = (e: yauzl.Entry) => (done(), resolve(e));
-    const onEnd = () => (done(), resolve(undefined));
-    const onError = (err: Error) => (done(), reject(err));
-    zip.on('entry', onEntry);
-    zip.on('end', onEnd);
-    zip.on('error', onError);
-    zip.readEntry();
-  });
-}
 
 // Small entries are inflated in one call, which frees zlib's memory at once; a stream per entry
 // left it to the garbage collector (70 MB of inflaters waiting, at 20,000 entries).

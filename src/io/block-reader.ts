@@ -99,3 +99,31 @@ export class BlockReader extends yauzl.RandomAccessReader {
     return block;
   }
 }
+
+/** A ZIP read through the block cache, entries on demand; shared by `verify` and `restore`. */
+export async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+  const reader = await BlockReader.open(zipPath);
+  return new Promise((resolve, reject) => {
+    yauzl.fromRandomAccessReader(reader, reader.fileSize, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) {
+        reader.close(() => undefined);
+        return reject(err ?? new Error('cannot open'));
+      }
+      // Errors go to whoever waits for an entry or a read; none may end the process meanwhile.
+      zip.on('error', () => undefined);
+      resolve(zip);
+    });
+  });
+}
+
+/** The next entry of a lazily read ZIP, or undefined at the end. */
+export function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+  return new Promise((resolve, reject) => {
+    const done = () => zip.removeListener('entry', onEntry).removeListener('end', onEnd).removeListener('error', onError);
+    const onEntry = (e: yauzl.Entry) => (done(), resolve(e));
+    const onEnd = () => (done(), resolve(undefined));
+    const onError = (err: Error) => (done(), reject(err));
+    zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
+    zip.readEntry();
+  });
+}

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { segment1Of } from '../core/naming.js';
 import { uploadOrder } from '../core/restore-plan.js';
-import { BlockReader } from './block-reader.js';
+import { nextEntry, openZip } from './block-reader.js';
 import { compare, RestoreUsageError, type RestoreSource, type SourceFile, type SourceFolder } from './restore-types.js';
 
 /**
@@ -12,7 +12,9 @@ import { compare, RestoreUsageError, type RestoreSource, type SourceFile, type S
  * directory is read up front; each message is inflated, and its CRC checked, when it is uploaded.
  */
 export async function openZipSource(file: string, segment: string, mailbox: string): Promise<RestoreSource> {
-  const zip = await openZip(file);
+  const zip = await openZip(file).catch((err: unknown) => {
+    throw new RestoreUsageError(`${file} is not a ZIP archive (${err instanceof Error ? err.message : 'cannot open'}): give a backup-….zip or the process folder`);
+  });
   const byFolder = new Map<string, SourceFolder>();
   const mailboxes = new Set<string>();
   try {
@@ -44,31 +46,7 @@ export async function openZipSource(file: string, segment: string, mailbox: stri
   return { where: file, folders, close: async () => zip.close() };
 }
 
-async function openZip(file: string): Promise<yauzl.ZipFile> {
-  const reader = await BlockReader.open(file);
-  return new Promise((resolve, reject) => {
-    yauzl.fromRandomAccessReader(reader, reader.fileSize, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) {
-        reader.close(() => undefined);
-        return reject(new RestoreUsageError(`${file} is not a ZIP archive (${err?.message ?? 'cannot open'}): give a backup-….zip or the process folder`));
-      }
-      // Errors go to whoever waits for an entry or a read; none may end the process meanwhile.
-      zip.on('error', () => undefined);
-      resolve(zip);
-    });
-  });
-}
 
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
-  return new Promise((resolve, reject) => {
-    const done = () => zip.removeListener('entry', onEntry).removeListener('end', onEnd).removeListener('error', onError);
-    const onEntry = (e: yauzl.Entry) => (done(), resolve(e));
-    const onEnd = () => (done(), resolve(undefined));
-    const onError = (err: Error) => (done(), reject(err));
-    zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
-    zip.readEntry();
-  });
-}
 
 async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
   const stream = await new Promise<Readable>((resolve, reject) => {
