@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { nextEntry, openZip } from './block-reader.js';
+import { TASKS_PER_WORKER, ZipWorkers, type CheckEntry } from './zip-workers.js';
 
 /** What the writer put in: each entry must be in the archive once, with this size and CRC. */
 export interface ExpectedEntry {
@@ -29,11 +30,13 @@ export interface VerifyResult {
 
 const MAX_PROBLEMS = 20;
 const READ_PARALLEL = 8;
+const BATCH_ENTRIES = 64;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads the archive back as a restore would: its central directory (yauzl follows the ZIP64
  * records), and with `fullRead` every entry's data through inflate and CRC-32. Names are read as
- * raw UTF-8 (yazl always sets the UTF-8 flag), so no reader-side renaming hides a mismatch.
+ * raw UTF-8 (the writer always sets the UTF-8 flag), so no reader-side renaming hides a mismatch.
  */
 export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promise<VerifyResult> {
   const result: VerifyResult = { entries: 0, bytes: 0, archiveBytes: 0, problems: [] };
@@ -42,12 +45,32 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
     if (++total <= MAX_PROBLEMS) result.problems.push(text);
   };
   const wanted = opts.expected ?? [];
-  // yazl writes the central directory in the order entries were added, so entry k is expected[k];
+  // The writer puts the central directory in the order entries were added, so entry k is expected[k];
   // a name index (memory: some 100 bytes an entry) is built only if that ever does not hold.
   let index: Map<string, number> | undefined;
   const find = (name: string, k: number) => (wanted[k]?.name === name ? k : (index ??= new Map(wanted.map((e, i) => [e.name, i]))).get(name));
   const seen = new Uint8Array(wanted.length);
+  const workers = opts.fullRead ? new ZipWorkers() : undefined;
+  const inFlight = workers ? workers.size * TASKS_PER_WORKER : READ_PARALLEL;
   const reading = new Set<Promise<void>>();
+  // Several checks in flight: each waits on a worker or the thread pool, one at a time is slow.
+  const track = async (check: Promise<void>) => {
+    const tracked = check.finally(() => reading.delete(tracked));
+    reading.add(tracked);
+    if (reading.size >= inFlight) await Promise.race(reading);
+  };
+  let batch: { entries: CheckEntry[]; names: string[]; bytes: number } | undefined;
+  const sendBatch = async () => {
+    const b = batch;
+    batch = undefined;
+    if (!b || !workers) return;
+    try {
+      const { problems } = await workers.check(zipPath, b.entries);
+      for (const [i, message] of problems) problem(`${b.names[i] ?? '?'}: ${message}`);
+    } catch (err) {
+      problem(`${zipPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   let zip: yauzl.ZipFile | undefined;
   try {
     zip = await openZip(zipPath);
@@ -67,22 +90,28 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
         if (i !== undefined) seen[i] = 1;
       }
       if (opts.fullRead && !name.endsWith('/')) {
-        const recorded = entry.crc32;
-        const check: Promise<void> = readCrc(zip, entry).then(
-          (crc) => void (crc !== recorded && problem(`${name}: data CRC ${hex(crc)} differs from the recorded ${hex(recorded)}`)),
-          (err: Error) => problem(`${name}: ${err.message}`),
-        ).finally(() => reading.delete(check));
-        reading.add(check);
-        // Several entries in flight: each read waits on the thread pool, one at a time is slow.
-        if (reading.size >= READ_PARALLEL) await Promise.race(reading);
+        if (workers && inWorker(entry)) {
+          (batch ??= { entries: [], names: [], bytes: 0 }).entries.push({ index: batch.names.length, offset: entry.relativeOffsetOfLocalHeader, compressedSize: entry.compressedSize, size: entry.uncompressedSize, method: entry.compressionMethod as 0 | 8, crc32: entry.crc32 });
+          batch.names.push(name);
+          batch.bytes += entry.compressedSize;
+          if (batch.entries.length >= BATCH_ENTRIES || batch.bytes >= BATCH_BYTES) await track(sendBatch());
+        } else {
+          const recorded = entry.crc32;
+          await track(readCrc(zip, entry).then(
+            (crc) => void (crc !== recorded && problem(`${name}: data CRC ${hex(crc)} differs from the recorded ${hex(recorded)}`)),
+            (err: Error) => problem(`${name}: ${err.message}`),
+          ));
+        }
       }
     }
+    await track(sendBatch());
     await Promise.all(reading);
     wanted.forEach((e, i) => seen[i] || problem(`${e.name}: written but missing from the archive`));
   } catch (err) {
     problem(`${zipPath}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     zip?.close();
+    await workers?.close();
   }
   if (total > MAX_PROBLEMS) result.problems.push(`… and ${total - MAX_PROBLEMS} more problems`);
   return result;
@@ -91,6 +120,11 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 
 
+
+/** Small entries of the methods this tool writes are checked by the workers, whole. */
+function inWorker(entry: yauzl.Entry): boolean {
+  return !entry.isEncrypted() && (entry.compressionMethod === 0 || entry.compressionMethod === 8) && entry.compressedSize <= IN_MEMORY && entry.uncompressedSize <= IN_MEMORY;
+}
 
 // Small entries are inflated in one call, which frees zlib's memory at once; a stream per entry
 // left it to the garbage collector (70 MB of inflaters waiting, at 20,000 entries).

@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
 import { archiveFileName } from '../core/retention.js';
 import { ownFilePath, type OwnFile } from './process-tree.js';
-import { feedZip } from './zip-feed.js';
+import { TASKS_PER_WORKER, ZipWorkers, type DeflateReply } from './zip-workers.js';
+import { ZipWriter } from './zip-writer.js';
 
 /** Until verified, an archive carries this suffix: rolling and restoring never take it for a backup. */
 export const PARTIAL_SUFFIX = '.partial';
@@ -22,7 +20,7 @@ export interface WrittenArchive {
   archiveBytes: number;
 }
 
-// DOS dates (local time) hold 1980-2107; the Unix timestamp yazl adds stops at 2038, and readers
+// DOS dates (local time) hold 1980-2107; the Unix timestamp (UT extra) stops at 2038, and readers
 // prefer it, so later dates go as DOS time only.
 const DOS_MIN = new Date(1980, 0, 1).getTime();
 const DOS_MAX = new Date(2107, 11, 31, 23, 59, 58).getTime();
@@ -55,50 +53,114 @@ export async function reserveArchive(outputFolder: string, now: Date): Promise<R
   throw new Error(`${outputFolder} already holds 999 archives named for this second: remove the leftover backup-*.zip.partial files there.`);
 }
 
+/** Files above this are streamed by the main thread; smaller ones go to the workers in batches. */
+export const STREAM_ABOVE = 4 * 1024 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_ENTRIES = 64;
+
+/** A run of consecutive files compressed together, or one large file streamed. */
+export interface Batch {
+  first: number;
+  count: number;
+  stream: boolean;
+}
+
+/** Splits the files, in order, into worker batches and streamed large files. Pure. */
+export function planBatches(sizes: number[], limits = { bytes: BATCH_BYTES, entries: BATCH_ENTRIES, streamAbove: STREAM_ABOVE }): Batch[] {
+  const out: Batch[] = [];
+  let open: Batch | undefined;
+  let bytes = 0;
+  sizes.forEach((size, i) => {
+    if (size > limits.streamAbove) {
+      out.push({ first: i, count: 1, stream: true });
+      open = undefined;
+      return;
+    }
+    if (!open || open.count >= limits.entries || bytes + size > limits.bytes) {
+      open = { first: i, count: 0, stream: false };
+      bytes = 0;
+      out.push(open);
+    }
+    open.count++;
+    bytes += size;
+  });
+  return out;
+}
+
 /**
- * Writes the ZIP to the reserved `.partial` (see zip-feed.ts for how files go in). The output
- * pipe carries backpressure to the file; yazl adds ZIP64 records wherever sizes, offsets or the
- * entry count need them, and always sets the UTF-8 name flag.
+ * Writes the ZIP to the reserved `.partial`, in the order of `files`: worker threads compress
+ * batches of files a few batches ahead, the main thread writes each batch when its turn comes, so
+ * both cores work and memory holds only the batches in flight. The file is flushed to disk before
+ * this returns.
  */
 export async function writeArchive(partialPath: string, processFolder: string, files: OwnFile[], opts: { compressionLevel: number; signal?: AbortSignal | undefined }): Promise<WrittenArchive> {
-  const zip = new yazl.ZipFile();
-  const output = zip.outputStream as Readable;
-  let failure: Error | undefined;
-  let signalFailure!: () => void;
-  const failed = new Promise<void>((resolve) => (signalFailure = resolve));
-  const fail = (err: Error) => {
-    if (failure) return;
-    failure = err;
-    signalFailure();
-    output.destroy(err);
+  const crc32 = new Uint32Array(files.length);
+  const level = opts.compressionLevel;
+  const signal = opts.signal;
+  const pathOf = (f: OwnFile) => ownFilePath(processFolder, f.name);
+  const meta = (f: OwnFile) => {
+    const t = zipTime(f.mtimeMs);
+    return { name: f.name, mtime: t.mtime, dosTimeOnly: t.forceDosTimestamp, mode: 0o100600 };
   };
-  const onAbort = () => fail(Object.assign(new Error('Interrupted while writing the archive'), { name: 'AbortError' }));
-  zip.on('error', fail);
-  if (opts.signal?.aborted) onAbort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const written = pipeline(output, fs.createWriteStream(partialPath, { flags: 'w', flush: true }));
-  // A write error (a full disk) must also stop the feeder, which may be waiting for yazl.
-  written.catch((err: Error) => fail(err));
+  const plan = planBatches(files.map((f) => f.size));
+  const zip = await ZipWriter.open(partialPath);
+  const workers = new ZipWorkers();
+  const started = new Map<number, Promise<DeflateReply>>();
+  const start = (k: number) => {
+    const b = plan[k];
+    if (!b || b.stream || started.has(k)) return;
+    const reply = workers.deflate(files.slice(b.first, b.first + b.count).map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level);
+    // Awaited in turn; a failure before that turn must not count as unhandled.
+    reply.catch(() => undefined);
+    started.set(k, reply);
+  };
   try {
-    const crc32 = await feedZip(zip, files, {
-      compressionLevel: opts.compressionLevel,
-      pathOf: (f) => ownFilePath(processFolder, f.name),
-      entryOptions: (f) => ({ ...zipTime(f.mtimeMs), mode: 0o100600 }),
-      failed: () => failure,
-      failure: failed,
-      onError: fail,
-      pendingOutput: () => output.readableLength,
-    }).catch((err: Error) => {
-      fail(err);
-      return undefined;
-    });
-    await Promise.race([written, failed]);
-    if (failure || !crc32) throw failure ?? new Error('archive failed');
-    const bytes = files.reduce((n, f) => n + f.size, 0);
-    return { crc32, bytes, archiveBytes: (await fs.promises.stat(partialPath)).size };
+    for (let k = 0; k < plan.length; k++) {
+      for (let j = k; j < k + workers.size * TASKS_PER_WORKER; j++) start(j);
+      const b = plan[k] as Batch;
+      const f = files[b.first] as OwnFile;
+      if (b.stream) {
+        throwIfAborted(signal);
+        crc32[b.first] = await zip.addStream(meta(f), f.size, fs.createReadStream(pathOf(f), { highWaterMark: 1024 * 1024 }), level, signal);
+        continue;
+      }
+      const reply = await untilAborted(started.get(k) as Promise<DeflateReply>, signal);
+      started.delete(k);
+      let at = 0;
+      await zip.addCompressed(reply.items.map((item, n) => {
+        const file = files[b.first + n] as OwnFile;
+        crc32[b.first + n] = item.crc32;
+        const data = reply.data.subarray(at, (at += item.compressedSize));
+        return { meta: meta(file), method: item.method, crc32: item.crc32, size: file.size, data };
+      }));
+    }
+    const archiveBytes = await zip.finish();
+    return { crc32, bytes: files.reduce((n, f) => n + f.size, 0), archiveBytes };
+  } catch (err) {
+    await zip.abandon();
+    throw err;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    await workers.close();
   }
+}
+
+function interrupted(): Error {
+  return Object.assign(new Error('Interrupted while writing the archive'), { name: 'AbortError' });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted();
+}
+
+/** Waits for `p`, or throws as soon as the run is interrupted. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  throwIfAborted(signal);
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The rename makes the archive visible; syncing the folder makes the rename survive a power cut. */

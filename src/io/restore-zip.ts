@@ -19,7 +19,7 @@ export async function openZipSource(file: string, segment: string, mailbox: stri
   const mailboxes = new Set<string>();
   try {
     for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
-      // yazl always sets the UTF-8 flag; raw bytes avoid any reader-side renaming.
+      // The writer always sets the UTF-8 flag; raw bytes avoid any reader-side renaming.
       const parts = (entry.fileName as unknown as Buffer).toString('utf8').split('/');
       if (parts.length >= 3) mailboxes.add(parts[0] ?? '');
       const at = parts.findIndex((p) => p.toLowerCase() === segment.toLowerCase());

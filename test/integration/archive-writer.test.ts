@@ -2,10 +2,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
-import { commitArchive, reserveArchive, writeArchive } from '../../src/io/archive-writer.js';
+import { commitArchive, planBatches, reserveArchive, STREAM_ABOVE, writeArchive } from '../../src/io/archive-writer.js';
 import { verifyArchive } from '../../src/io/archive-verify.js';
 import { cleanProcessFolder } from '../../src/io/cleaner.js';
 import { listOwnFiles } from '../../src/io/process-tree.js';
@@ -49,17 +48,33 @@ async function archive(processFolder: string, outputFolder: string, level = 6) {
 }
 
 describe('archive writer', () => {
-  it('finds the yazl internals the feeder parks written entries by (yazl is pinned; see zip-feed.ts)', async () => {
-    const zip = new yazl.ZipFile();
-    zip.addBuffer(Buffer.from('a'), 'a.eml');
-    const started = new Promise<void>((resolve) => zip.addReadStreamLazy('b.eml', (cb) => (resolve(), cb(null, Readable.from([Buffer.from('b')])))));
-    zip.outputStream.resume();
-    await started;
-    const entries = (zip as unknown as { entries: { state: number; doFileDataPump: unknown }[] }).entries;
-    expect(entries).toHaveLength(2);
-    expect(entries[0]?.state).toBe(3);
-    expect(typeof entries[0]?.doFileDataPump).toBe('function');
-    zip.end();
+  it('streams files above the worker limit, stores what deflate cannot shrink, and all readers agree', async () => {
+    const root = tmp();
+    const big = Buffer.concat(Array.from({ length: 5 }, (_, i) => Buffer.alloc(1024 * 1024, 65 + i)));
+    const noise = crypto.randomBytes(300 * 1024);
+    put(root, 'box@example.org/INBOX/00000000000000000000000000000001__big__01-Jan-2024-000000.eml', big);
+    put(root, 'box@example.org/INBOX/00000000000000000000000000000002__noise__01-Jan-2024-000000.eml', noise);
+    put(root, 'box@example.org/INBOX/00000000000000000000000000000003__text__01-Jan-2024-000000.eml', 'Subject: x\r\n\r\n' + 'hello '.repeat(5000));
+    const { files, check, path: zipPath } = await archive(root, path.join(root, 'out'));
+    expect(check.problems).toEqual([]);
+    expect(files.map((f) => f.size)).toEqual([big.length, noise.length, 30014]);
+    expect(big.length).toBeGreaterThan(STREAM_ABOVE);
+    const back = await readZip(zipPath);
+    expect(new Map(back.map((e) => [e.name.split('__')[1], e.method]))).toEqual(new Map([['big', 8], ['noise', 0], ['text', 8]]));
+    for (const e of back) expect(e.data.equals(fs.readFileSync(path.join(root, ...e.name.split('/'))))).toBe(true);
+    execFileSync('unzip', ['-tq', zipPath]);
+    execFileSync('python3', ['-c', 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None', zipPath]);
+  });
+
+  it('plans batches in file order: limits by count and bytes, large files alone', () => {
+    const limits = { bytes: 100, entries: 3, streamAbove: 60 };
+    const plan = (sizes: number[]) => planBatches(sizes, limits).map((b) => `${b.stream ? 's' : 'b'}${b.first}+${b.count}`).join(' ');
+    expect(plan([])).toBe('');
+    expect(plan([10, 10, 10, 10])).toBe('b0+3 b3+1');
+    expect(plan([50, 50, 50])).toBe('b0+2 b2+1');
+    expect(plan([10, 61, 10])).toBe('b0+1 s1+1 b2+1');
+    expect(plan([60, 60])).toBe('b0+1 b1+1');
+    expect(plan([0, 0, 0, 0])).toBe('b0+3 b3+1');
   });
 
   it("takes only the tool's own .eml files, with UTF-8 names and '/' separators", async () => {

@@ -92,6 +92,21 @@ describe('the Linux single-file executable', () => {
     expect(fs.readdirSync(binWs.logsFolder)).toHaveLength(1);
   }, 120_000);
 
+  it('archives with its worker threads, and verify reads the archive back (both from inside the executable)', async () => {
+    const configPath = path.join(binWs.dir, 'zip.yml');
+    fs.writeFileSync(configPath, fs.readFileSync(binWs.configPath, 'utf8').replace('archiveToZip: False', 'archiveToZip: True'));
+    const r = await runBin(binWs, ['--config', configPath]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/5 entries, .* verified \(every entry read back, CRCs match\)/);
+    const zips = fs.readdirSync(binWs.outputFolder).filter((f) => f.endsWith('.zip'));
+    expect(zips).toHaveLength(1);
+    const zipPath = path.join(binWs.outputFolder, zips[0] as string);
+    execFileSync('unzip', ['-tq', zipPath]);
+    const v = await runBin(binWs, ['verify', zipPath]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toContain('5 entries');
+  }, 120_000);
+
   it('check logs in from the binary too', async () => {
     const r = await runBin(binWs, ['check']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
