@@ -100,7 +100,7 @@ try {
       if (gotPlus !== MESSAGES + 100) throw new Error(`${tool} has ${gotPlus} of ${MESSAGES + 100} after +100`);
       await server.expunge(user, 'INBOX', Array.from({ length: 100 }, (_, i) => before + i));
       extra += 100;
-      if (tool === 'ours') zipStage(dir, ourConfig(server, target, dir, folderList, true));
+      if (tool === 'ours' || tool === 'binary') zipStage(tool, (commands[tool] as (d: string) => string[])(dir).slice(0, -2), ourConfig(server, target, dir, folderList, true), dir);
       fs.rmSync(dir, { recursive: true, force: true });
       process.stdout.write(`${tool} run ${run + 1}/${runs} done\n`);
     }
@@ -125,8 +125,12 @@ try {
  * The zip stage alone, on the process folder a full run left: a run with nothing new to download
  * and archiveToZip on (write, flush, verify every entry, rename) against `zip -r -6` of the same files.
  */
-function zipStage(dir: string, config: string): void {
-  record('ours', 'zip', timed([process.execPath, path.resolve('dist/cli.cjs'), '--config', config], dir));
+function zipStage(tool: string, cmd: string[], config: string, dir: string): void {
+  record(tool, 'zip', timed([...cmd, '--config', config], dir));
+  const zips = fs.readdirSync(path.join(dir, 'backup', 'output')).filter((f) => f.endsWith('.zip'));
+  if (zips.length !== 1) throw new Error(`${tool}: zip stage left ${zips.length} archives`);
+  fs.rmSync(path.join(dir, 'backup', 'output'), { recursive: true, force: true });
+  if (tool !== 'ours') return;
   const zipped = path.join(dir, 'peer.zip');
   record('zip -r -6', 'zip', timed(['zip', '-r', '-6', '-q', zipped, '.'], path.join(dir, 'backup', 'process')));
   fs.rmSync(zipped, { force: true });
@@ -149,6 +153,11 @@ function report(bytes: number): void {
     });
     const rss = Math.max(0, ...Object.values(byScen).flat().map((x) => x.rssMb));
     lines.push(`| ${tool} | ${cells.join(' | ')} | ${rss ? `${rss.toFixed(0)} MB` : ''} |`);
+  }
+  lines.push('', '| peak RSS | full backup | no-op run | +100 messages | zip stage |', '|---|---|---|---|---|');
+  for (const [tool, byScen] of Object.entries(results)) {
+    if (!Object.values(byScen).flat().some((x) => x.rssMb)) continue;
+    lines.push(`| ${tool} | ${scen.map((s) => (byScen[s]?.length ? `${Math.max(...(byScen[s] ?? []).map((x) => x.rssMb)).toFixed(0)} MB` : '')).join(' | ')} |`);
   }
   const ratios: string[] = [];
   for (const ours of ['ours', 'binary']) {

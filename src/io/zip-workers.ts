@@ -116,6 +116,8 @@ export class ZipWorkers {
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (msg: { id: number; error?: { message: string; code?: string; path?: string } }) => this.settle(msg));
       worker.on('error', (err) => this.failAll(err));
+      // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
+      worker.on('exit', (code) => this.failAll(new Error(`an archive worker thread stopped (exit code ${code})`)));
       this.slots.push(slot);
     }
   }

@@ -165,6 +165,15 @@ describe('archive writer', () => {
     controller.abort();
     const r2 = await reserveArchive(out, new Date());
     await expect(writeArchive(r2.partialPath, root, await listOwnFiles(root), { compressionLevel: 6, signal: controller.signal })).rejects.toThrow(/Interrupted/);
+    // A large (streamed) file that changes, and a small one gone before its worker reads it.
+    const big = put(root, `m/INBOX/${'1'.repeat(32)}__big__x.eml`, Buffer.alloc(STREAM_ABOVE + 1, 66));
+    const listed = await listOwnFiles(root);
+    fs.appendFileSync(big, 'more');
+    await expect(writeArchive((await reserveArchive(out, new Date())).partialPath, root, listed, { compressionLevel: 6 })).rejects.toThrow(/big__x.eml changed while/);
+    const relisted = await listOwnFiles(root);
+    fs.rmSync(path.join(root, `m/INBOX/${HEX}__a__x.eml`));
+    await expect(writeArchive((await reserveArchive(out, new Date())).partialPath, root, relisted, { compressionLevel: 6 })).rejects.toMatchObject({ code: 'ENOENT', path: expect.stringContaining(`${HEX}__a__x.eml`) });
+    expect(fs.readdirSync(out)).toHaveLength(4);
     expect(fs.readdirSync(out).every((n) => n.endsWith('.zip.partial'))).toBe(true);
   });
 
