@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createConsola, type ConsolaInstance, type LogObject } from 'consola';
+import { createConsola, type ConsolaInstance, type ConsolaOptions, type LogObject } from 'consola/basic';
 import { runtimeSecrets } from '../core/secret-registry.js';
 
 export type Level = 'info' | 'success' | 'warn' | 'error' | 'debug';
@@ -10,20 +10,37 @@ export type Level = 'info' | 'success' | 'warn' | 'error' | 'debug';
  * reaches a message (an echoed server reply, a URL) becomes *** before consola or the file sees it.
  */
 export class Logger {
-  private readonly consola: ConsolaInstance;
+  private consola: ConsolaInstance;
   private readonly secrets = new Set<string>();
   private fd: number | undefined;
   filePath: string | undefined;
 
+  /** Plain `[info] …` lines, as on a pipe or in a scheduled task; see create() for a terminal. */
   constructor(readonly verbose: boolean) {
-    const tty = process.stdout.isTTY === true;
-    this.consola = createConsola({
-      level: verbose ? 4 : 3,
+    this.consola = createConsola(this.options(false));
+  }
+
+  /**
+   * On a terminal, consola's fancy reporter (colours, icons). Only loaded there: it sets up ICU's
+   * text segmentation at load, 10 ms of every scheduled run that writes to a pipe or a file.
+   */
+  static async create(verbose: boolean): Promise<Logger> {
+    const log = new Logger(verbose);
+    if (process.stdout.isTTY === true) {
+      const fancy = await import('consola');
+      log.consola = fancy.createConsola(log.options(true));
+    }
+    return log;
+  }
+
+  private options(tty: boolean): Partial<ConsolaOptions> & { fancy: boolean } {
+    return {
+      level: this.verbose ? 4 : 3,
       fancy: tty,
       formatOptions: { colors: tty, date: true, compact: !tty },
       // The same warning for many messages is information, not noise to collapse.
       throttle: 0,
-    });
+    };
   }
 
   addSecrets(values: Iterable<string>): void {

@@ -13,7 +13,7 @@ export default defineCommand({
   meta: { name: 'check', description: 'Validate the configuration and log in to every mailbox, listing the folders it would back up' },
   args: { ...sharedArgs, mailbox: { type: 'string', description: 'Only this mailbox address (repeatable)', valueHint: 'address' } },
   async run({ args, rawArgs }) {
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     log.success(`Configuration ${config.configPath} and ${config.mailboxListPath} are valid`);
     const mailboxes = selectMailboxes(config, listArg(repeatedArg(rawArgs, 'mailbox')));

@@ -14,7 +14,7 @@ export default defineCommand({
       // Each run sends its own report; the only thing to do by hand is to try the settings.
       throw Object.assign(new Error('notify only sends a test message: use "imap-backup-tool notify --test".'), { name: 'CLIError' });
     }
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     if (!config.notification.enabled) {
       // The password is only read when notifications are on, so a test with them off would prove nothing.

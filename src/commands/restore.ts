@@ -5,7 +5,7 @@ import { describeError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
 import { runStatus } from '../core/report.js';
 import { restoreHeadline, restoreTable } from '../core/restore-summary.js';
-import { formatBytes } from '../core/summary.js';
+import { formatBytes, formatCount } from '../core/summary.js';
 import { restoreMailbox, type RestoreEvent } from '../engine/restore.js';
 import { openRestoreSource, RestoreUsageError } from '../io/restore-source.js';
 import { EXIT, exitCodeForReport, markReported } from '../cli/exit-codes.js';
@@ -26,7 +26,7 @@ export default defineCommand({
     'dry-run': { type: 'boolean', description: 'Say what would be uploaded; change nothing', default: false },
   },
   async run({ args, rawArgs }) {
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     const dryRun = args['dry-run'];
     try {
@@ -113,7 +113,7 @@ function logRestoreEvent(log: Logger, e: RestoreEvent): void {
       log.debug(`${e.target}: uploaded ${e.fileName} (${formatBytes(e.bytes)})`);
       break;
     case 'progress':
-      log.info(`${e.target}: ${e.done.toLocaleString('en-US')} of ${e.total.toLocaleString('en-US')} uploaded`);
+      log.info(`${e.target}: ${formatCount(e.done)} of ${formatCount(e.total)} uploaded`);
       break;
     case 'folder-done':
       if (e.report.error) log.error(`${e.report.folder}: ${e.report.error}`);

@@ -24,7 +24,7 @@ export default defineCommand({
   meta: { name: 'run', description: 'Back up every listed mailbox (the default command)' },
   args: { ...sharedArgs, ...mailboxArgs },
   async run({ args, rawArgs }) {
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     const opts: RunOptions = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'] };
     const startedAt = new Date();

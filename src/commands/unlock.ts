@@ -9,7 +9,7 @@ export default defineCommand({
   meta: { name: 'unlock', description: 'Remove the lock a killed or crashed run left in the process folder' },
   args: { ...sharedArgs, force: { type: 'boolean', description: 'Remove it even though its run still seems to be running on this machine', default: false } },
   async run({ args }) {
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     const lock = inspectLock(config.processFolder);
     if (!lock.exists) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineCommand } from 'citty';
-import { formatBytes } from '../core/summary.js';
+import { formatBytes, formatCount } from '../core/summary.js';
 import { verifyArchive } from '../io/archive-verify.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { Logger } from '../cli/logger.js';
@@ -13,7 +13,7 @@ export default defineCommand({
     verbose: { type: 'boolean', description: 'Show more detail', default: false },
   },
   async run({ args }) {
-    const log = new Logger(args.verbose);
+    const log = await Logger.create(args.verbose);
     const file = path.resolve(String(args.archive));
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
       log.error(`No archive at ${file}: give the path of a backup-….zip file`);
@@ -22,7 +22,7 @@ export default defineCommand({
     const started = Date.now();
     const result = await verifyArchive(file, { fullRead: true });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const figures = `${result.entries.toLocaleString('en-US')} entries, ${formatBytes(result.bytes)} (${result.bytes.toLocaleString('en-US')} bytes) in ${formatBytes(result.archiveBytes)}`;
+    const figures = `${formatCount(result.entries)} entries, ${formatBytes(result.bytes)} (${formatCount(result.bytes)} bytes) in ${formatBytes(result.archiveBytes)}`;
     if (result.problems.length === 0) {
       log.success(`${file}: OK, ${figures}, every CRC matches (${seconds} s)`);
       return EXIT.ok;

@@ -1,7 +1,7 @@
 import type { NotificationConfig } from './config-types.js';
 import { describeError } from './errors.js';
 import { mailboxFailed, runStatus, totals, type RunReport, type RunStatus } from './report.js';
-import { archiveLines, formatBytes, summaryRows, summaryTable } from './summary.js';
+import { archiveLines, formatBytes, formatCount as num, summaryRows, summaryTable } from './summary.js';
 
 /** What the e-mail reports on: a finished run, a run that crashed after reading its configuration, or `notify --test`. */
 export type NotificationOutcome =
@@ -33,7 +33,6 @@ export interface MailContent {
 
 export type NotificationStatus = RunStatus | 'TEST';
 
-const num = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string, many = `${word}s`) => `${num(n)} ${n === 1 ? word : many}`;
 
 export function notificationStatus(outcome: NotificationOutcome): NotificationStatus {

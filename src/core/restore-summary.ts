@@ -1,7 +1,5 @@
 import type { MailboxReport } from './report.js';
-import { formatBytes } from './summary.js';
-
-const num = (n: number) => n.toLocaleString('en-US');
+import { formatBytes, formatCount as num } from './summary.js';
 
 /** One row per folder: where it came from, where it went, and what happened. */
 export function restoreTable(report: MailboxReport, dryRun: boolean): string {

@@ -2,7 +2,6 @@ import os from 'node:os';
 import type { AppConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
 import { buildNotification, notificationStatus, type NotificationOutcome } from '../core/notification.js';
-import { describeSmtp, prepareLog, sendNotification, SmtpError } from '../io/mailer.js';
 import { runtimeSecrets } from '../core/secret-registry.js';
 
 export type NotifyLevel = 'info' | 'success' | 'warn' | 'error';
@@ -38,7 +37,11 @@ export async function notifyStage(config: AppConfig, outcome: NotificationOutcom
   if (n.tls === 'none') {
     emit('warn', 'mailNotification.useTLS is False: if the SMTP server offers no STARTTLS, the report, its log and the SMTP password cross the network unencrypted');
   }
+  let mailer: typeof import('../io/mailer.js') | undefined;
   try {
+    // Loaded only to send: nodemailer takes 10-15 ms to initialise, a run without mail does not pay it.
+    mailer = await import('../io/mailer.js');
+    const { describeSmtp, prepareLog, sendNotification } = mailer;
     // Written before the log is read, so the attached copy ends with this line.
     emit('info', `Sending the ${status} notification e-mail to ${n.to.join(', ')} through ${describeSmtp(n)}`);
     // Access tokens fetched during the run are secrets too.
@@ -51,7 +54,7 @@ export async function notifyStage(config: AppConfig, outcome: NotificationOutcom
     emit('success', message);
     return { status: 'sent', message };
   } catch (err) {
-    const advice = err instanceof SmtpError ? err.message : describeError(err);
+    const advice = mailer && err instanceof mailer.SmtpError ? err.message : describeError(err);
     const message = `The notification e-mail was not sent: ${advice}`;
     emit('error', message);
     return { status: 'failed', message };

@@ -19,6 +19,11 @@ export class FolderStore {
   private readonly names = new Set<string>();
   private readonly sizes = new Map<string, number>();
   private emlCount = 0;
+  /**
+   * Names found by scan() and not yet indexed. A folder with nothing new only needs the count, so
+   * the index (two maps over thousands of names, and their garbage) is built on first use.
+   */
+  private unindexed: string[] = [];
 
   constructor(readonly dir: string) {}
 
@@ -37,8 +42,9 @@ export class FolderStore {
         await fs.promises.rm(path.join(this.dir, e.name), { force: true });
         continue;
       }
-      this.remember(e.name);
+      if (segment1Of(e.name)) this.unindexed.push(e.name);
     }
+    this.emlCount += this.unindexed.length;
   }
 
   get count(): number {
@@ -46,7 +52,7 @@ export class FolderStore {
   }
 
   async has(segment1: string, fileName: string, size: number): Promise<boolean> {
-    const names = this.bySegment.get(segment1);
+    const names = this.index().bySegment.get(segment1);
     if (!names) return false;
     if (names.includes(fileName)) return true;
     for (const name of names) if ((await this.sizeOf(name)) === size) return true;
@@ -55,7 +61,7 @@ export class FolderStore {
 
   /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
   uniqueName(fileName: string, taken: ReadonlySet<string>): string {
-    if (!this.names.has(fileName) && !taken.has(fileName)) return fileName;
+    if (!this.index().names.has(fileName) && !taken.has(fileName)) return fileName;
     for (let n = 2; ; n++) {
       const candidate = fileName.replace(/\.eml$/i, `__${n}.eml`);
       if (!this.names.has(candidate) && !taken.has(candidate)) return candidate;
@@ -67,7 +73,7 @@ export class FolderStore {
    * hash alone would repeat its collisions (`<1@a>` vs `<1@b>`). Confirm by the file's own header.
    */
   async hasLegacy(legacySegment: string | undefined, messageId: string | undefined): Promise<boolean> {
-    const names = legacySegment ? this.bySegment.get(legacySegment) : undefined;
+    const names = legacySegment ? this.index().bySegment.get(legacySegment) : undefined;
     if (!names || !messageId) return false;
     for (const name of names) {
       if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return true;
@@ -99,14 +105,26 @@ export class FolderStore {
   }
 
   private remember(fileName: string, size?: number): void {
+    if (this.index().add(fileName, size)) this.emlCount++;
+  }
+
+  private index(): this {
+    if (this.unindexed.length > 0) {
+      for (const name of this.unindexed) this.add(name);
+      this.unindexed = [];
+    }
+    return this;
+  }
+
+  private add(fileName: string, size?: number): boolean {
     const seg = segment1Of(fileName);
-    if (!seg) return;
+    if (!seg) return false;
     const list = this.bySegment.get(seg);
     if (list) list.push(fileName);
     else this.bySegment.set(seg, [fileName]);
     this.names.add(fileName);
     if (size !== undefined) this.sizes.set(fileName, size);
-    this.emlCount++;
+    return true;
   }
 
   private async sizeOf(name: string): Promise<number> {

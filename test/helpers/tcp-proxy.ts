@@ -15,13 +15,36 @@ export interface TcpProxy {
   port: number;
   connections: number;
   faults: ProxyFaults;
+  /** Everything the clients sent, as it crossed the wire (ciphertext after a TLS upgrade); only with `record`. */
+  fromClient(): Buffer;
   close(): Promise<void>;
 }
 
-/** A TCP proxy between the tool and Dovecot that breaks connections on purpose. */
-export async function startProxy(targetPort: number, faults: ProxyFaults = {}, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+/** A local listener that, when closed, also ends every connection it still has. */
+export interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function listenLocal(server: net.Server, sockets: Set<net.Socket>): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A TCP relay between the tool and Dovecot: breaks connections on purpose (`faults`), and with
+ * `record` keeps what the client sends, to show whether a password crossed in clear.
+ */
+export async function startProxy(targetPort: number, faults: ProxyFaults = {}, targetHost = '127.0.0.1', opts: { record?: boolean } = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
-  const proxy: TcpProxy = { port: 0, connections: 0, faults, close: async () => undefined };
+  const recorded: Buffer[] = [];
+  const proxy: TcpProxy = { port: 0, connections: 0, faults, fromClient: () => Buffer.concat(recorded), close: async () => undefined };
   const server = net.createServer((client) => {
     const index = ++proxy.connections;
     sockets.add(client);
@@ -49,6 +72,7 @@ export async function startProxy(targetPort: number, faults: ProxyFaults = {}, t
       client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
+      if (opts.record) recorded.push(chunk);
       if (!stalled) upstream.write(chunk);
     });
     const end = () => {
@@ -58,11 +82,6 @@ export async function startProxy(targetPort: number, faults: ProxyFaults = {}, t
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as net.AddressInfo).port;
-  proxy.close = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
+  Object.assign(proxy, await listenLocal(server, sockets));
   return proxy;
 }

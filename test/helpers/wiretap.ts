@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { listenLocal, startProxy } from './tcp-proxy.js';
 
 export interface Wiretap {
   port: number;
@@ -8,30 +9,8 @@ export interface Wiretap {
 }
 
 /** A TCP relay that records what the client sends: shows whether a password crossed in clear. */
-export async function startWiretap(targetPort: number, targetHost: string): Promise<Wiretap> {
-  const chunks: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, targetHost);
-    sockets.add(client).add(upstream);
-    client.on('data', (d: Buffer) => chunks.push(d));
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    fromClient: () => Buffer.concat(chunks),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+export function startWiretap(targetPort: number, targetHost: string): Promise<Wiretap> {
+  return startProxy(targetPort, {}, targetHost, { record: true });
 }
 
 /** An IMAP server that offers no STARTTLS and takes any login: what a downgrading man in the middle looks like. */
@@ -57,13 +36,5 @@ export async function startPlainImap(opts: { refusal?: string } = {}): Promise<W
     });
     socket.on('error', () => socket.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    fromClient: () => Buffer.concat(chunks),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+  return { ...(await listenLocal(server, sockets)), fromClient: () => Buffer.concat(chunks) };
 }

@@ -4,46 +4,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/io/config-files.js';
+import { EXTENDED_CONFIG, EXTENDED_MAILBOXES } from '../helpers/config-fixture.js';
 import { prng } from '../helpers/faults.js';
 
 // Malformed and hostile YAML at the loader: a ConfigError (exit 2) or a valid configuration, never another exception or a hang.
-const CONFIG = `common:
-  rootFolderFullPath: 'c:\\mailbox_backup'
-  logsFolderFullPath: 'logs'
-  mailboxList: 'mailboxes_to_backup.yml'
-  retries: 3
-  timeoutSeconds: 120
-  lockStaleHours: 12
-storage:
-  processFolderFullPath: 'process'
-  outputFolderFullPath: 'output'
-  archiveToZip: True
-  cleanProcessFolder: False
-  rollingMethod: 'items'
-  deleteOlderBackupThanDays: 3
-  deleteBackupsItemsToKeep: 3
-  zipCompressionLevel: 6
-mailNotification:
-  send_notification: True
-  server: 'smtp.contoso.com'
-  user: 'alerts'
-  from: 'alerts@contoso.com'
-  password: 'P@ssw0rd'
-  port: 587
-  subject: "Notification form MailboxBackupTool"
-  to: 'admin@contoso.com'
-  message: 'The log is attached.'
-  useTLS: True
-`;
-const MAILBOXES = `office@contoso.com:
-    UserFullEmail: true
-    password: 'P@ssw0rd'
-    imapHost: 'imap.contoso.com'
-    imapPort: 993
-    imapFolder: 'INBOX, SENT'
-    tls: implicit
-    allowInsecure: false
-`;
+const CONFIG = EXTENDED_CONFIG;
+const MAILBOXES = EXTENDED_MAILBOXES;
 const WRONG_VALUES = ['[1, 2]', '{a: 1}', '-1', '1.5', '99999999999999999999999', '~', "''", "'text'", 'true', '!!binary aGVsbG8=', '2022-01-01', '.inf', '.nan', '0x1F', "'${UNSET_ENV_VAR}'", '*undefinedAlias', '!!js/function "function(){ return 1 }"', '&a [*a]'];
 const MAX_MS = 2_000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
@@ -128,7 +94,7 @@ describe('configuration fuzz', () => {
     ...[500, 900, 3_000, 10_000].map((depth): [string, () => string] => [`flow lists nested ${depth} deep`, () => `common: ${'['.repeat(depth)}${']'.repeat(depth)}\n`]),
     ['!!js/function', () => CONFIG.replace("'smtp.contoso.com'", '!!js/function "function () { process.exit(9) }"')],
     ['!!js/undefined and !!python/object', () => CONFIG.replace('retries: 3', 'retries: !!js/undefined ~').replace("'alerts'", '!!python/object/apply:os.system ["echo pwned"]')],
-    ['!!binary, !!set, !!omap, !!timestamp', () => CONFIG.replace("'P@ssw0rd'", '!!binary UEBzc3cwcmQ=').replace("'alerts'", '!!set {a, b}').replace("'admin@contoso.com'", '!!omap [a: 1]').replace("'The log is attached.'", '!!timestamp 2001-12-14')],
+    ['!!binary, !!set, !!omap, !!timestamp', () => CONFIG.replace("'P@ssw0rd'", '!!binary UEBzc3cwcmQ=').replace("'alerts'", '!!set {a, b}').replace("'admin@contoso.com'", '!!omap [a: 1]').replace("'The mailbox copy has been triggered. The log is attached. Do not reply.'", '!!timestamp 2001-12-14')],
     ['an unknown local tag', () => CONFIG.replace("'items'", '!shell rm -rf /')],
     ['a verbatim tag', () => CONFIG.replace("'items'", '!<tag:example.com,2024:evil> items')],
     ['merge keys', () => `base: &b\n  retries: 3\n${CONFIG.replace('common:\n', 'common:\n  <<: *b\n')}`],

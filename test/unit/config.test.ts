@@ -5,47 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/io/config-files.js';
-
-// The original tool's files, exactly as its users have them.
-const ORIGINAL_CONFIG = `common:
-  rootFolderFullPath: 'c:\\mailbox_backup'
-  logsFolderFullPath: 'c:\\mailbox_backup\\logs'
-  mailboxList: 'mailboxes_to_backup.yml'
-
-storage:
-  processFolderFullPath: 'c:\\mailbox_backup\\process'
-  outputFolderFullPath: 'c:\\mailbox_backup\\output'
-  archiveToZip: True
-  cleanProcessFolder: False
-  rollingMethod: 'items'
-  deleteOlderBackupThanDays: 3
-  deleteBackupsItemsToKeep: 3
-
-mailNotification:
-  send_notification: True
-  server: 'smtp.contoso.com'
-  user: 'alerts'
-  from: 'alerts@contoso.com'
-  password: 'P@ssw0rd'
-  port: 587
-  subject: "Notification form MailboxBackupTool"
-  to: 'admin@contoso.com'
-  message: 'The mailbox copy has been triggered. The log is attached. Do not reply.'
-  useTLS: True
-`;
-const ORIGINAL_MAILBOXES = `office@contoso.com:
-    UserFullEmail: true
-    password: 'P@ssw0rd'
-    imapHost: 'imap.contoso.com'
-    imapPort: 993
-    imapFolder: 'INBOX, SENT'
-contact@mailbox.com:
-    UserFullEmail: false
-    password: 'P@ssvvOrD'
-    imapHost: 'mail.mailbox.com'
-    imapPort: 993
-    imapFolder: 'INBOX, SENT, DRAFT'
-`;
+import { ORIGINAL_CONFIG, ORIGINAL_MAILBOXES } from '../helpers/config-fixture.js';
 
 function writeFiles(config: string, mailboxes: string, extra: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-config-'));
