@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,6 +115,22 @@ describe('the Windows .exe under Wine', () => {
     expect(fromCli.size).toBe(4);
     expect([...fromWine.keys()].sort()).toEqual([...fromCli.keys()].sort());
     for (const [name, bytes] of fromCli) expect(fromWine.get(name)?.equals(bytes), name).toBe(true);
+  });
+
+  it('archives with its worker threads on Windows: every message in the zip, read back by unzip and verify', async () => {
+    const configPath = path.join(wineWs.dir, 'zip.yml');
+    fs.writeFileSync(configPath, fs.readFileSync(wineWs.configPath, 'utf8').replace('archiveToZip: False', 'archiveToZip: True'));
+    const r = await wine(['--config', winPath(configPath)]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 entries, .* verified \(every entry read back, CRCs match\)/);
+    const zips = fs.readdirSync(wineWs.outputFolder).filter((f) => f.endsWith('.zip'));
+    expect(zips).toHaveLength(1);
+    const zipPath = path.join(wineWs.outputFolder, zips[0] as string);
+    execFileSync('unzip', ['-tq', zipPath]);
+    const listed = execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(listed).toEqual([...readTree(wineWs.processFolder).keys()].sort());
+    const v = await wine(['verify', winPath(zipPath)]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
   });
 
   it('schedule prints the schtasks line with the exe and the absolute configuration', async () => {
