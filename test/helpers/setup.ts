@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,4 +96,20 @@ export function allFiles(root: string): string[] {
   };
   walk(root);
   return out.sort();
+}
+
+/** A copy of the workspace's configuration with archiveToZip on; returns its path. */
+export function archivingConfig(ws: Workspace): string {
+  const configPath = path.join(ws.dir, 'zip.yml');
+  fs.writeFileSync(configPath, fs.readFileSync(ws.configPath, 'utf8').replace('archiveToZip: False', 'archiveToZip: True'));
+  return configPath;
+}
+
+/** The one archive in the workspace's output folder, checked by `unzip -t`, and its entry names, sorted. */
+export function soleArchive(ws: Workspace): { zipPath: string; names: string[] } {
+  const zips = fs.readdirSync(ws.outputFolder).filter((f) => f.endsWith('.zip'));
+  if (zips.length !== 1) throw new Error(`expected one archive in ${ws.outputFolder}, found ${zips.join(', ') || 'none'}`);
+  const zipPath = path.join(ws.outputFolder, zips[0] as string);
+  execFileSync('unzip', ['-tq', zipPath]);
+  return { zipPath, names: execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort() };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
-import { allFiles, readTree, writeWorkspace, type Workspace } from '../helpers/setup.js';
+import { allFiles, archivingConfig, readTree, soleArchive, writeWorkspace, type Workspace } from '../helpers/setup.js';
 
 // The Linux single-file executable, as an admin gets it: copied alone into a folder with only its
 // configuration beside it, no Node and no node_modules anywhere above it, started from another folder.
@@ -93,15 +93,11 @@ describe('the Linux single-file executable', () => {
   }, 120_000);
 
   it('archives with its worker threads, and verify reads the archive back (both from inside the executable)', async () => {
-    const configPath = path.join(binWs.dir, 'zip.yml');
-    fs.writeFileSync(configPath, fs.readFileSync(binWs.configPath, 'utf8').replace('archiveToZip: False', 'archiveToZip: True'));
-    const r = await runBin(binWs, ['--config', configPath]);
+    const r = await runBin(binWs, ['--config', archivingConfig(binWs)]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/5 entries, .* verified \(every entry read back, CRCs match\)/);
-    const zips = fs.readdirSync(binWs.outputFolder).filter((f) => f.endsWith('.zip'));
-    expect(zips).toHaveLength(1);
-    const zipPath = path.join(binWs.outputFolder, zips[0] as string);
-    execFileSync('unzip', ['-tq', zipPath]);
+    const { zipPath, names } = soleArchive(binWs);
+    expect(names).toEqual([...readTree(binWs.processFolder).keys()].sort());
     const v = await runBin(binWs, ['verify', zipPath]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toContain('5 entries');
