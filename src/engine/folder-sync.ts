@@ -32,7 +32,11 @@ export interface FolderJob {
 }
 
 interface Planned {
-  meta: MessageMeta;
+  /**
+   * Only what the download needs. The headers' strings can be slices of the whole header block,
+   * which would stay in memory with them for every planned message of the folder.
+   */
+  meta: Pick<MessageMeta, 'uid' | 'size'>;
   fileName: string;
   /** Same Message-ID and size as this earlier file of the run: kept only if its bytes differ. */
   twinOf?: string;
@@ -80,7 +84,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
         const fileName = store.uniqueName(name, plannedNames);
         if (twinOf === undefined) plannedIds.set(identity, fileName);
         plannedNames.add(fileName);
-        plan.push({ meta, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
+        plan.push({ meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
       }
     }
   }
