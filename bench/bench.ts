@@ -68,9 +68,15 @@ try {
   const target: Target = { host: server.host, port: server.imapsPort, user, password, caFile };
   const folderList = FOLDERS.map((f) => f.name).join(', ');
   const binary = path.resolve('dist/bin/imap-backup-tool-linux-x64');
+  /** Our two builds, without their --config. */
+  const ourCommand: Record<string, string[]> = {
+    ours: [process.execPath, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs')],
+    binary: [binary],
+  };
+  const program: Record<string, string> = { ours: process.execPath, binary, mbsync: 'mbsync', offlineimap: 'offlineimap' };
   const commands: Record<string, (dir: string) => string[]> = {
-    ours: (dir) => [process.execPath, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs'), '--config', ourConfig(server, target, dir, folderList)],
-    binary: (dir) => [binary, '--config', ourConfig(server, target, dir, folderList)],
+    ours: (dir) => [...(ourCommand['ours'] as string[]), '--config', ourConfig(server, target, dir, folderList)],
+    binary: (dir) => [...(ourCommand['binary'] as string[]), '--config', ourConfig(server, target, dir, folderList)],
     mbsync: (dir) => mbsyncCommand(target, dir),
     offlineimap: (dir) => offlineimapCommand(target, dir),
   };
@@ -83,7 +89,7 @@ try {
   let extra = 0;
   for (const tool of TOOLS) {
     if (tool === 'binary' && !fs.existsSync(binary)) { console.log('binary: dist/bin/imap-backup-tool-linux-x64 not built; skipped (npm run build:bin)'); continue; }
-    const bin = commands[tool]?.('/nonexistent')[0];
+    const bin = program[tool];
     if (!bin || spawnSync('sh', ['-c', `command -v "${bin}"`]).status !== 0) { console.log(`${tool}: not installed; skipped`); continue; }
     const runs = tool === 'offlineimap' ? OFFLINEIMAP_RUNS : RUNS;
     for (let run = 0; run < runs; run++) {
@@ -100,7 +106,8 @@ try {
       if (gotPlus !== MESSAGES + 100) throw new Error(`${tool} has ${gotPlus} of ${MESSAGES + 100} after +100`);
       await server.expunge(user, 'INBOX', Array.from({ length: 100 }, (_, i) => before + i));
       extra += 100;
-      if (tool === 'ours' || tool === 'binary') zipStage(tool, (commands[tool] as (d: string) => string[])(dir).slice(0, -2), ourConfig(server, target, dir, folderList, true), dir);
+      const ours = ourCommand[tool];
+      if (ours) zipStage(tool, ours, ourConfig(server, target, dir, folderList, true), dir);
       fs.rmSync(dir, { recursive: true, force: true });
       process.stdout.write(`${tool} run ${run + 1}/${runs} done\n`);
     }

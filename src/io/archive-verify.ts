@@ -29,7 +29,6 @@ export interface VerifyResult {
 }
 
 const MAX_PROBLEMS = 20;
-const READ_PARALLEL = 8;
 const BATCH_ENTRIES = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
@@ -51,7 +50,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
   const find = (name: string, k: number) => (wanted[k]?.name === name ? k : (index ??= new Map(wanted.map((e, i) => [e.name, i]))).get(name));
   const seen = new Uint8Array(wanted.length);
   const workers = opts.fullRead ? new ZipWorkers() : undefined;
-  const inFlight = workers ? workers.size * TASKS_PER_WORKER : READ_PARALLEL;
+  const inFlight = (workers?.size ?? 1) * TASKS_PER_WORKER;
   const reading = new Set<Promise<void>>();
   // Several checks in flight: each waits on a worker or the thread pool, one at a time is slow.
   const track = async (check: Promise<void>) => {
@@ -90,7 +89,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
         if (i !== undefined) seen[i] = 1;
       }
       if (opts.fullRead && !name.endsWith('/')) {
-        if (workers && inWorker(entry)) {
+        if (inWorker(entry)) {
           (batch ??= { entries: [], names: [], bytes: 0 }).entries.push({ index: batch.names.length, offset: entry.relativeOffsetOfLocalHeader, compressedSize: entry.compressedSize, size: entry.uncompressedSize, method: entry.compressionMethod as 0 | 8, crc32: entry.crc32 });
           batch.names.push(name);
           batch.bytes += entry.compressedSize;
@@ -119,15 +118,12 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
 
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 
-
-
 /** Small entries of the methods this tool writes are checked by the workers, whole. */
 function inWorker(entry: yauzl.Entry): boolean {
   return !entry.isEncrypted() && (entry.compressionMethod === 0 || entry.compressionMethod === 8) && entry.compressedSize <= IN_MEMORY && entry.uncompressedSize <= IN_MEMORY;
 }
 
-// Small entries are inflated in one call, which frees zlib's memory at once; a stream per entry
-// left it to the garbage collector (70 MB of inflaters waiting, at 20,000 entries).
+/** Entries up to this size are checked whole by the workers; larger ones are streamed here. */
 const IN_MEMORY = 8 * 1024 * 1024;
 
 async function readCrc(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> {
@@ -140,30 +136,14 @@ async function readCrc(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> 
   const size = entry.uncompressedSize;
   let crc = 0;
   let length = 0;
-  if (method === 8 && entry.compressedSize <= IN_MEMORY && size <= IN_MEMORY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of raw) chunks.push(chunk as Buffer);
-    // One byte more than recorded is enough to tell a wrong size, and bounds a hostile archive.
-    const data = await inflate(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), size + 1);
-    crc = zlib.crc32(data);
-    length = data.length;
-  } else {
-    const sink = async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        crc = zlib.crc32(chunk, crc);
-        length += chunk.length;
-      }
-    };
-    if (method === 8) await pipeline(raw, zlib.createInflateRaw(), sink);
-    else await pipeline(raw, sink);
-  }
+  const sink = async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      crc = zlib.crc32(chunk, crc);
+      length += chunk.length;
+    }
+  };
+  if (method === 8) await pipeline(raw, zlib.createInflateRaw(), sink);
+  else await pipeline(raw, sink);
   if (length !== size) throw new Error(`${length > size ? 'more' : length} bytes of data, ${size} recorded`);
   return crc >>> 0;
-}
-
-function inflate(data: Buffer, maxOutputLength: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // One output chunk of the whole size: zlib's default 16 KB chunks cost a thread-pool round trip each.
-    zlib.inflateRaw(data, { maxOutputLength, chunkSize: Math.max(16 * 1024, maxOutputLength) }, (err, out) => (err ? reject((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? new Error('more data than recorded') : err) : resolve(out)));
-  });
 }

@@ -26,9 +26,9 @@ const DOS_MIN = new Date(1980, 0, 1).getTime();
 const DOS_MAX = new Date(2107, 11, 31, 23, 59, 58).getTime();
 const UNIX32_MAX = 0x7fffffff * 1000;
 
-export function zipTime(mtimeMs: number): { mtime: Date; forceDosTimestamp: boolean } {
+export function zipTime(mtimeMs: number): { mtime: Date; dosTimeOnly: boolean } {
   const ms = Number.isFinite(mtimeMs) ? Math.min(Math.max(mtimeMs, DOS_MIN), DOS_MAX) : DOS_MIN;
-  return { mtime: new Date(ms), forceDosTimestamp: ms > UNIX32_MAX };
+  return { mtime: new Date(ms), dosTimeOnly: ms > UNIX32_MAX };
 }
 
 /**
@@ -98,10 +98,7 @@ export async function writeArchive(partialPath: string, processFolder: string, f
   const level = opts.compressionLevel;
   const signal = opts.signal;
   const pathOf = (f: OwnFile) => ownFilePath(processFolder, f.name);
-  const meta = (f: OwnFile) => {
-    const t = zipTime(f.mtimeMs);
-    return { name: f.name, mtime: t.mtime, dosTimeOnly: t.forceDosTimestamp, mode: 0o100600 };
-  };
+  const meta = (f: OwnFile) => ({ name: f.name, ...zipTime(f.mtimeMs), mode: 0o100600 });
   const plan = planBatches(files.map((f) => f.size));
   const zip = await ZipWriter.open(partialPath);
   const workers = new ZipWorkers();
