@@ -13,7 +13,7 @@ export function logEvent(log: Logger, e: BackupEvent): void {
       break;
     case 'folder-plan':
       if (e.fast) log.debug(`${e.mailbox} / ${e.folder}: nothing new (${e.present} present)`);
-      else log.info(`${e.mailbox} / ${e.folder}: ${e.toDownload} to download, ${e.present} already present`);
+      else log.info(`${e.mailbox} / ${e.folder}: ${e.toDownload} to download, ${e.present} already present${e.parts ? ` (part ${e.part} of ${e.parts})` : ''}`);
       break;
     case 'message-saved':
       log.debug(`${e.mailbox} / ${e.folder}: saved ${e.fileName} (${formatBytes(e.bytes)})`);

@@ -12,6 +12,8 @@ export interface BackupOptions {
   signal?: AbortSignal;
   retryDelayMs?: number;
   onEvent?: EventSink;
+  /** New UIDs per planned part of a folder (default PLAN_PART); tests make parts small to see them. */
+  partSize?: number;
 }
 
 export function selectMailboxes(config: AppConfig, only: string[] = []): MailboxConfig[] {
@@ -51,6 +53,7 @@ export async function runBackup(config: AppConfig, opts: BackupOptions = {}): Pr
           dryRun: !!opts.dryRun,
           signal,
           onEvent: opts.onEvent ?? (() => undefined),
+          ...(opts.partSize ? { partSize: opts.partSize } : {}),
         });
     }
   };

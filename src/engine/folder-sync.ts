@@ -6,16 +6,17 @@ import { FolderStore } from '../io/folder-store.js';
 import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js';
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
-import { WriteQueue } from './write-queue.js';
 import type { ConnectionPool } from './connection-pool.js';
+import { chunk, download, type Planned } from './folder-download.js';
 
-/** Messages this large are streamed to disk rather than held whole in memory. */
-export const STREAM_THRESHOLD = 10 * 1024 * 1024;
-const WRITES_IN_FLIGHT = 8;
-/** Message bytes waiting for the disk per folder: bounds memory when large messages come in a row. */
-const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
-/** Messages per FETCH command when a folder's bodies are spread over several connections. */
-const RANGE_SIZE = 250;
+export { STREAM_THRESHOLD } from './folder-download.js';
+
+/**
+ * New UIDs planned and downloaded at a time. A folder's plan is held until its bodies are on disk,
+ * so parts keep memory the same for a folder of 5,000 messages and one of 500,000; and each part
+ * moves the folder's mark, so an interrupted first backup of a huge folder resumes where it stopped.
+ */
+export const PLAN_PART = 5000;
 
 export interface FolderJob {
   mailbox: string;
@@ -29,17 +30,8 @@ export interface FolderJob {
   onEvent: EventSink;
   /** Extra connections for the UID ranges of a large folder, when the pool has them to spare. */
   pool?: ConnectionPool;
-}
-
-interface Planned {
-  /**
-   * Only what the download needs. The headers' strings can be slices of the whole header block,
-   * which would stay in memory with them for every planned message of the folder.
-   */
-  meta: Pick<MessageMeta, 'uid' | 'size'>;
-  fileName: string;
-  /** Same Message-ID and size as this earlier file of the run: kept only if its bytes differ. */
-  twinOf?: string;
+  /** UIDs per part; PLAN_PART unless a test needs parts small enough to see. */
+  partSize?: number;
 }
 
 /**
@@ -53,11 +45,13 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   const key = job.resolved.local.join('/');
   const mark = job.state.get(key);
   const trusted = (uidValidity: string) => mark !== undefined && mark.uidValidity === uidValidity && store.count >= mark.emlCount;
+  const planEvent = (toDownload: number, present: number, fast: boolean, part?: { part: number; parts: number }) =>
+    job.onEvent({ type: 'folder-plan', mailbox: job.mailbox, folder: job.resolved.path, toDownload, present, fast, ...part });
 
   // The fast path: LIST-STATUS said nothing arrived since the last run, so no SELECT, no FETCH.
   if (job.status && trusted(job.status.uidValidity) && job.status.uidNext <= (mark?.lastUid ?? 0) + 1) {
     report.present = store.count;
-    job.onEvent({ type: 'folder-plan', mailbox: job.mailbox, folder: job.resolved.path, toDownload: 0, present: store.count, fast: true });
+    planEvent(0, store.count, true);
     return finish(report, started);
   }
 
@@ -65,156 +59,68 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   const source = await connect();
   const opened = await source.open(job.resolved.path);
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
-  const plan: Planned[] = [];
-  const plannedIds = new Map<string, string>();
-  const plannedNames = new Set<string>();
-  let highestSeen = from;
-  let present = from > 0 ? store.count : 0;
+  const uids = opened.messages > 0 && opened.uidNext > from + 1 ? await source.uidsAbove(from) : [];
+  const parts = chunk(uids, job.partSize ?? PLAN_PART);
+  const planner = new Planner(store);
+  report.present = from > 0 ? store.count : 0;
   report.duplicates = 0;
-  if (opened.messages > 0 && opened.uidNext > from + 1) {
-    for await (const meta of source.headers(from)) {
-      highestSeen = Math.max(highestSeen, meta.uid);
-      const seg = segment1(meta);
-      const name = emlFileName(meta);
-      const identity = `${seg}:${meta.size}`;
-      const twinOf = plannedIds.get(identity);
-      if (twinOf === undefined && ((await store.has(seg, name, meta.size)) || (await store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
-        present++;
-      } else {
-        const fileName = store.uniqueName(name, plannedNames);
-        if (twinOf === undefined) plannedIds.set(identity, fileName);
-        plannedNames.add(fileName);
-        plan.push({ meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
-      }
+  if (parts.length === 0) planEvent(0, report.present, false);
+  if (job.dryRun) report.wouldDownload = 0;
+  let lastUid = from;
+  for (const [k, part] of parts.entries()) {
+    const plan = await planner.plan(source.headers(part));
+    report.present += plan.present;
+    planEvent(plan.items.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
+    if (job.dryRun) {
+      report.wouldDownload = (report.wouldDownload ?? 0) + plan.items.length;
+      continue;
     }
+    if (plan.items.length > 0) await store.ensureDir();
+    const done = await download(source, store, plan.items, job, report);
+    // The mark only moves past UIDs that are safely on disk, so an interrupted run loses nothing.
+    const firstMissing = plan.items.find((p) => !done.has(p.meta.uid));
+    if (firstMissing) {
+      lastUid = firstMissing.meta.uid - 1;
+      break;
+    }
+    lastUid = part[part.length - 1] ?? lastUid;
+    if (k < parts.length - 1) await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
   }
-  report.present = present;
-  job.onEvent({ type: 'folder-plan', mailbox: job.mailbox, folder: job.resolved.path, toDownload: plan.length, present, fast: false });
-  if (job.dryRun) {
-    report.wouldDownload = plan.length;
-    return finish(report, started);
-  }
-
-  if (plan.length > 0) await store.ensureDir();
-  const done = await download(source, store, plan, job, report);
-  // The mark only moves past UIDs that are safely on disk, so an interrupted run loses nothing.
-  const firstMissing = plan.find((p) => !done.has(p.meta.uid));
-  const lastUid = firstMissing ? firstMissing.meta.uid - 1 : Math.max(highestSeen, opened.uidNext - 1);
+  if (job.dryRun) return finish(report, started);
+  if (!job.signal.aborted) lastUid = Math.max(lastUid, opened.uidNext - 1);
   await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
   if (job.signal.aborted) throw new InterruptedError();
   return finish(report, started);
 }
 
-async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport): Promise<Set<number>> {
-  const done = new Set<number>();
-  const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
-  const saved = (p: Planned, bytes: number) => {
-    done.add(p.meta.uid);
-    report.newCount++;
-    report.bytes += bytes;
-    job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
-  };
-  const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
-  const write = (p: Planned, raw: Buffer) => queue.add(async () => {
-    await store.write(p.fileName, raw);
-    saved(p, raw.length);
-  }, raw.length);
-  const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
-  const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
-  try {
-    await fetchRanges(source, ranges, job, async (uid, raw) => {
-      const p = byUid.get(uid);
-      if (p && !done.has(uid)) await write(p, raw);
-    });
-    // Twins last, on one connection, once the message each may duplicate is on disk.
-    await queue.drain();
-    const twins = small.filter((p) => p.twinOf !== undefined).map((p) => p.meta.uid);
-    for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
-      const p = byUid.get(uid);
-      if (!p || done.has(uid)) continue;
-      // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
-      // server is skipped; different bytes (rare, but real) are a different message and are kept.
-      if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
-        done.add(uid);
-        report.duplicates++;
+/** Decides, part by part, which messages are new; remembers what this run planned across parts. */
+class Planner {
+  /** `segment1:size` → file name, for every message this run planned: a later copy is a twin. */
+  private readonly planned = new Map<string, string>();
+
+  constructor(private readonly store: FolderStore) {}
+
+  async plan(headers: AsyncIterable<MessageMeta>): Promise<{ items: Planned[]; present: number }> {
+    const items: Planned[] = [];
+    const names = new Set<string>();
+    let present = 0;
+    for await (const meta of headers) {
+      const seg = segment1(meta);
+      const name = emlFileName(meta, seg);
+      const identity = [seg, meta.size].join(':');
+      const twinOf = this.planned.get(identity);
+      if (twinOf === undefined && ((await this.store.has(seg, name, meta.size)) || (await this.store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
+        present++;
       } else {
-        await write(p, raw);
-        await queue.drain();
+        // Names planned in earlier parts are on disk by now, where uniqueName sees them.
+        const fileName = this.store.uniqueName(name, names);
+        if (twinOf === undefined) this.planned.set(identity, fileName);
+        names.add(fileName);
+        items.push({ meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
       }
     }
-  } finally {
-    // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
-    await queue.drain();
+    return { items, present };
   }
-  // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
-  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD)) {
-    if (job.signal.aborted) return done;
-    const stream = await source.stream(p.meta.uid);
-    if (stream) saved(p, await store.writeStream(p.fileName, stream));
-  }
-  if (job.signal.aborted) return done;
-  // A message listed by the header fetch but not returned now was expunged meanwhile.
-  for (const p of plan) {
-    if (!done.has(p.meta.uid)) {
-      report.vanished++;
-      done.add(p.meta.uid);
-      job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${p.meta.uid} was deleted on the server before it could be downloaded` });
-    }
-  }
-  return done;
-}
-
-/**
- * The UID ranges of one folder, fetched by this connection and by any the pool can spare: a large
- * folder is then downloaded over several connections at once.
- */
-async function fetchRanges(own: ImapSource, ranges: number[][], job: FolderJob, onBody: (uid: number, raw: Buffer) => Promise<void>): Promise<void> {
-  let next = 0;
-  const running: Promise<void>[] = [];
-  const failures: unknown[] = [];
-  // Each worker's failure is captured at once: a rejection nobody awaits yet would end the process.
-  const start = (fn: () => Promise<void>) => running.push(fn().catch((err: unknown) => void failures.push(err)));
-  const work = async (source: ImapSource) => {
-    while (next < ranges.length && !job.signal.aborted && failures.length === 0) {
-      const range = ranges[next++] as number[];
-      for await (const { uid, source: raw } of source.bodies(range)) {
-        await onBody(uid, raw);
-        if (job.signal.aborted) break;
-      }
-      await recruit();
-    }
-  };
-  const recruit = async () => {
-    while (job.pool && ranges.length - next >= 2 && failures.length === 0) {
-      const extra = await job.pool.tryAcquire().catch(() => undefined);
-      if (!extra) return;
-      start(async () => {
-        try {
-          await extra.open(job.resolved.path);
-          await work(extra);
-        } finally {
-          job.pool?.release(extra);
-        }
-      });
-    }
-  };
-  start(async () => {
-    await recruit();
-    await work(own);
-  });
-  // Workers may recruit more workers while they run: wait until no new one appears.
-  for (let settled = 0; settled < running.length; ) {
-    const batch = running.slice(settled);
-    settled = running.length;
-    await Promise.all(batch);
-  }
-  if (failures.length > 0) throw failures[0];
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function finish(report: FolderReport, started: number): FolderReport {

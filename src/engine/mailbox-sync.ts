@@ -23,6 +23,7 @@ export interface MailboxJob {
   dryRun: boolean;
   signal: AbortSignal;
   onEvent: EventSink;
+  partSize?: number;
 }
 
 /** One mailbox: connect, resolve folders, back each up; a failing folder does not stop the rest. */
@@ -83,7 +84,7 @@ async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateS
       mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local),
       // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
       status: attempt === 1 ? status : undefined,
-      state, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent, pool,
+      state, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent, pool, ...(job.partSize ? { partSize: job.partSize } : {}),
     }, folderReport)));
   } catch (err) {
     if (err instanceof InterruptedError) throw err;

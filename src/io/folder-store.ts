@@ -12,12 +12,16 @@ import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
  * size. The original rule (segment1 alone) silently dropped different messages that share a
  * Message-ID (drafts saved again, list copies, broken mailers); name-or-size keeps them apart while
  * the same message, fetched again after a UIDVALIDITY reset or a server move, still matches.
+ *
+ * Only files found by scan() count: what this run writes is matched by the run's own plan (twins
+ * by their bytes), as if the whole folder had been planned before the first write.
  */
 export class FolderStore {
-  /** segment1 → file names, for every .eml already on disk. */
+  /** segment1 → file names, for every .eml on disk when the folder was scanned. */
   private readonly bySegment = new Map<string, string[]>();
-  private readonly names = new Set<string>();
   private readonly sizes = new Map<string, number>();
+  /** Names this run wrote: taken for uniqueName, never matched by has(). */
+  private readonly written = new Set<string>();
   private emlCount = 0;
   /**
    * Names found by scan() and not yet indexed. A folder with nothing new only needs the count, so
@@ -61,11 +65,18 @@ export class FolderStore {
 
   /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
   uniqueName(fileName: string, taken: ReadonlySet<string>): string {
-    if (!this.index().names.has(fileName) && !taken.has(fileName)) return fileName;
+    if (!this.holds(fileName) && !taken.has(fileName)) return fileName;
     for (let n = 2; ; n++) {
       const candidate = fileName.replace(/\.eml$/i, `__${n}.eml`);
-      if (!this.names.has(candidate) && !taken.has(candidate)) return candidate;
+      if (!this.holds(candidate) && !taken.has(candidate)) return candidate;
     }
+  }
+
+  /** Whether a file of this name is on disk (every candidate name starts with its segment1). */
+  private holds(fileName: string): boolean {
+    if (this.written.has(fileName)) return true;
+    const seg = segment1Of(fileName);
+    return seg !== undefined && (this.index().bySegment.get(seg)?.includes(fileName) ?? false);
   }
 
   /**
@@ -87,12 +98,12 @@ export class FolderStore {
 
   async write(fileName: string, data: Buffer): Promise<void> {
     await writeFileAtomic(path.join(this.dir, fileName), data);
-    this.remember(fileName, data.length);
+    this.remember(fileName);
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {
     const bytes = await streamToFileAtomic(path.join(this.dir, fileName), stream);
-    this.remember(fileName, bytes);
+    this.remember(fileName);
     return bytes;
   }
 
@@ -104,8 +115,9 @@ export class FolderStore {
     }
   }
 
-  private remember(fileName: string, size?: number): void {
-    if (this.index().add(fileName, size)) this.emlCount++;
+  private remember(fileName: string): void {
+    if (!this.written.has(fileName) && segment1Of(fileName)) this.emlCount++;
+    this.written.add(fileName);
   }
 
   private index(): this {
@@ -116,15 +128,12 @@ export class FolderStore {
     return this;
   }
 
-  private add(fileName: string, size?: number): boolean {
+  private add(fileName: string): void {
     const seg = segment1Of(fileName);
-    if (!seg) return false;
+    if (!seg) return;
     const list = this.bySegment.get(seg);
     if (list) list.push(fileName);
     else this.bySegment.set(seg, [fileName]);
-    this.names.add(fileName);
-    if (size !== undefined) this.sizes.set(fileName, size);
-    return true;
   }
 
   private async sizeOf(name: string): Promise<number> {

@@ -104,10 +104,20 @@ export class ImapSource {
     return { messages: box.exists, uidNext: box.uidNext, uidValidity: box.uidValidity.toString() };
   }
 
-  /** One pipelined FETCH of the header fields for every UID above `mark`. */
-  async *headers(mark: number): AsyncGenerator<MessageMeta> {
+  /** The UIDs above `mark`, ascending: what a run still has to look at in the open folder. */
+  async uidsAbove(mark: number): Promise<number[]> {
+    const found = await this.client.search({ uid: `${mark + 1}:*` }, { uid: true });
+    // `n:*` matches the last message even when n is past it.
+    return (Array.isArray(found) ? found : []).filter((uid) => uid > mark).sort((a, b) => a - b);
+  }
+
+  /** One pipelined FETCH of the header fields: every UID above a mark, or the UIDs given. */
+  async *headers(which: number | number[]): AsyncGenerator<MessageMeta> {
+    if (Array.isArray(which) && which.length === 0) return;
+    const mark = Array.isArray(which) ? 0 : which;
+    const range = Array.isArray(which) ? uidSet(which) : `${mark + 1}:*`;
     const query = { uid: true, size: true, internalDate: true, headers: HEADER_FIELDS };
-    for await (const msg of this.client.fetch(`${mark + 1}:*`, query, { uid: true })) {
+    for await (const msg of this.client.fetch(range, query, { uid: true })) {
       // `n:*` returns the last message even when n is past it.
       if (msg.uid <= mark) continue;
       const h = parseHeaderFields(msg.headers);

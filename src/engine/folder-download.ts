@@ -1,0 +1,140 @@
+import type { FolderStore } from '../io/folder-store.js';
+import type { ImapSource, MessageMeta } from '../io/imap-source.js';
+import type { FolderReport } from '../core/report.js';
+import type { FolderJob } from './folder-sync.js';
+import { WriteQueue } from './write-queue.js';
+
+/** Messages this large are streamed to disk rather than held whole in memory. */
+export const STREAM_THRESHOLD = 10 * 1024 * 1024;
+const WRITES_IN_FLIGHT = 8;
+/** Message bytes waiting for the disk per folder: bounds memory when large messages come in a row. */
+const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
+/** Messages per FETCH command when a folder's bodies are spread over several connections. */
+const RANGE_SIZE = 250;
+
+export interface Planned {
+  /**
+   * Only what the download needs. The headers' strings can be slices of the whole header block,
+   * which would stay in memory with them for every planned message.
+   */
+  meta: Pick<MessageMeta, 'uid' | 'size'>;
+  fileName: string;
+  /** Same Message-ID and size as this earlier file of the run: kept only if its bytes differ. */
+  twinOf?: string;
+}
+
+/**
+ * Downloads the planned messages of one part of a folder. Returns the UIDs that are settled: on
+ * disk, skipped as a byte-identical twin, or gone from the server meanwhile.
+ */
+export async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport): Promise<Set<number>> {
+  const done = new Set<number>();
+  const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
+  const saved = (p: Planned, bytes: number) => {
+    done.add(p.meta.uid);
+    report.newCount++;
+    report.bytes += bytes;
+    job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
+  };
+  const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
+  const write = (p: Planned, raw: Buffer) => queue.add(async () => {
+    await store.write(p.fileName, raw);
+    saved(p, raw.length);
+  }, raw.length);
+  const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
+  const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
+  try {
+    await fetchRanges(source, ranges, job, async (uid, raw) => {
+      const p = byUid.get(uid);
+      if (p && !done.has(uid)) await write(p, raw);
+    });
+    // Twins last, on one connection, once the message each may duplicate is on disk.
+    await queue.drain();
+    const twins = small.filter((p) => p.twinOf !== undefined).map((p) => p.meta.uid);
+    for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
+      const p = byUid.get(uid);
+      if (!p || done.has(uid)) continue;
+      // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
+      // server is skipped; different bytes (rare, but real) are a different message and are kept.
+      if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
+        done.add(uid);
+        report.duplicates++;
+      } else {
+        await write(p, raw);
+        await queue.drain();
+      }
+    }
+  } finally {
+    // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
+    await queue.drain();
+  }
+  // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
+  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD)) {
+    if (job.signal.aborted) return done;
+    const stream = await source.stream(p.meta.uid);
+    if (stream) saved(p, await store.writeStream(p.fileName, stream));
+  }
+  if (job.signal.aborted) return done;
+  // A message listed by the header fetch but not returned now was expunged meanwhile.
+  for (const p of plan) {
+    if (!done.has(p.meta.uid)) {
+      report.vanished++;
+      done.add(p.meta.uid);
+      job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${p.meta.uid} was deleted on the server before it could be downloaded` });
+    }
+  }
+  return done;
+}
+
+/**
+ * The UID ranges of one folder, fetched by this connection and by any the pool can spare: a large
+ * folder is then downloaded over several connections at once.
+ */
+async function fetchRanges(own: ImapSource, ranges: number[][], job: FolderJob, onBody: (uid: number, raw: Buffer) => Promise<void>): Promise<void> {
+  let next = 0;
+  const running: Promise<void>[] = [];
+  const failures: unknown[] = [];
+  // Each worker's failure is captured at once: a rejection nobody awaits yet would end the process.
+  const start = (fn: () => Promise<void>) => running.push(fn().catch((err: unknown) => void failures.push(err)));
+  const work = async (source: ImapSource) => {
+    while (next < ranges.length && !job.signal.aborted && failures.length === 0) {
+      const range = ranges[next++] as number[];
+      for await (const { uid, source: raw } of source.bodies(range)) {
+        await onBody(uid, raw);
+        if (job.signal.aborted) break;
+      }
+      await recruit();
+    }
+  };
+  const recruit = async () => {
+    while (job.pool && ranges.length - next >= 2 && failures.length === 0) {
+      const extra = await job.pool.tryAcquire().catch(() => undefined);
+      if (!extra) return;
+      start(async () => {
+        try {
+          await extra.open(job.resolved.path);
+          await work(extra);
+        } finally {
+          job.pool?.release(extra);
+        }
+      });
+    }
+  };
+  start(async () => {
+    await recruit();
+    await work(own);
+  });
+  // Workers may recruit more workers while they run: wait until no new one appears.
+  for (let settled = 0; settled < running.length; ) {
+    const batch = running.slice(settled);
+    settled = running.length;
+    await Promise.all(batch);
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+export function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
