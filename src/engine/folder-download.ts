@@ -4,11 +4,15 @@ import type { FolderReport } from '../core/report.js';
 import type { FolderJob } from './folder-sync.js';
 import { WriteQueue } from './write-queue.js';
 
-/** Messages this large are streamed to disk rather than held whole in memory. */
-export const STREAM_THRESHOLD = 10 * 1024 * 1024;
+/**
+ * Messages this large are streamed to disk in 1 MB pieces rather than held whole in memory (twice,
+ * while the parser joins the pieces), on every connection of the folder at once. Measured on
+ * 20,000 messages: peak RSS 141-168 MB at 10 MB, 135-154 MB at 2 MB.
+ */
+export const STREAM_THRESHOLD = 2 * 1024 * 1024;
 const WRITES_IN_FLIGHT = 8;
 /** Message bytes waiting for the disk per folder: bounds memory when large messages come in a row. */
-const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
+const BYTES_IN_FLIGHT = 4 * 1024 * 1024;
 /** Messages per FETCH command when a folder's bodies are spread over several connections. */
 const RANGE_SIZE = 250;
 
@@ -44,9 +48,12 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
   const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
   const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
   try {
-    await fetchRanges(source, ranges, job, async (uid, raw) => {
-      const p = byUid.get(uid);
-      if (p && !done.has(uid)) await write(p, raw);
+    await shareWork(source, ranges, job, async (conn, range) => {
+      for await (const { uid, source: raw } of conn.bodies(range)) {
+        const p = byUid.get(uid);
+        if (p && !done.has(uid)) await write(p, raw);
+        if (job.signal.aborted) break;
+      }
     });
     // Twins last, on one connection, once the message each may duplicate is on disk.
     await queue.drain();
@@ -69,11 +76,10 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     await queue.drain();
   }
   // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
-  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD)) {
-    if (job.signal.aborted) return done;
-    const stream = await source.stream(p.meta.uid);
+  await shareWork(source, plan.filter((x) => x.meta.size >= STREAM_THRESHOLD), job, async (conn, p) => {
+    const stream = await conn.stream(p.meta.uid);
     if (stream) saved(p, await store.writeStream(p.fileName, stream));
-  }
+  });
   if (job.signal.aborted) return done;
   // A message listed by the header fetch but not returned now was expunged meanwhile.
   for (const p of plan) {
@@ -87,27 +93,23 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
 }
 
 /**
- * The UID ranges of one folder, fetched by this connection and by any the pool can spare: a large
- * folder is then downloaded over several connections at once.
+ * Work on one folder (UID ranges to fetch, large messages to stream) done by this connection and
+ * by any the pool can spare: a large folder is then downloaded over several connections at once.
  */
-async function fetchRanges(own: ImapSource, ranges: number[][], job: FolderJob, onBody: (uid: number, raw: Buffer) => Promise<void>): Promise<void> {
+async function shareWork<T>(own: ImapSource, tasks: T[], job: FolderJob, run: (source: ImapSource, task: T) => Promise<void>): Promise<void> {
   let next = 0;
   const running: Promise<void>[] = [];
   const failures: unknown[] = [];
   // Each worker's failure is captured at once: a rejection nobody awaits yet would end the process.
   const start = (fn: () => Promise<void>) => running.push(fn().catch((err: unknown) => void failures.push(err)));
   const work = async (source: ImapSource) => {
-    while (next < ranges.length && !job.signal.aborted && failures.length === 0) {
-      const range = ranges[next++] as number[];
-      for await (const { uid, source: raw } of source.bodies(range)) {
-        await onBody(uid, raw);
-        if (job.signal.aborted) break;
-      }
+    while (next < tasks.length && !job.signal.aborted && failures.length === 0) {
+      await run(source, tasks[next++] as T);
       await recruit();
     }
   };
   const recruit = async () => {
-    while (job.pool && ranges.length - next >= 2 && failures.length === 0) {
+    while (job.pool && tasks.length - next >= 2 && failures.length === 0) {
       const extra = await job.pool.tryAcquire().catch(() => undefined);
       if (!extra) return;
       start(async () => {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
+import { droppedBuffer } from './memory.js';
 
 /**
  * One local folder of .eml files: the truth about what is backed up.
@@ -99,11 +100,13 @@ export class FolderStore {
   async write(fileName: string, data: Buffer): Promise<void> {
     await writeFileAtomic(path.join(this.dir, fileName), data);
     this.remember(fileName);
+    droppedBuffer(data.length);
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {
     const bytes = await streamToFileAtomic(path.join(this.dir, fileName), stream);
     this.remember(fileName);
+    droppedBuffer(bytes);
     return bytes;
   }
 

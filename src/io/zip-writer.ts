@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { centralRecord, endRecords, localHeader, localSizes, needsZip64, streamNeedsZip64, type ZipEntryRecord } from './zip-format.js';
+import { droppedBuffer } from './memory.js';
 
 export interface EntryMeta {
   name: string;
@@ -49,6 +50,7 @@ export class ZipWriter {
       records.push(rec);
     }
     await writeAll(this.handle, buffers, this.position);
+    droppedBuffer(at - this.position);
     this.position = at;
     for (const rec of records) this.central.push(centralRecord(rec));
     this.count += records.length;
@@ -92,6 +94,7 @@ export class ZipWriter {
     }
     this.central.push(centralRecord(rec));
     this.count++;
+    droppedBuffer(size);
     return rec.crc32;
   }
 

@@ -6,7 +6,7 @@ import type { BackupEvent } from '../../src/engine/events.js';
 import { runBackup } from '../../src/engine/backup-run.js';
 import { loadConfig } from '../../src/io/config-files.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
-import { makeMessage } from '../helpers/messages.js';
+import { makeLargeMessage, makeMessage } from '../helpers/messages.js';
 import { readTree, writeWorkspace } from '../helpers/setup.js';
 
 // A folder planned and downloaded in parts of 3 UIDs, with the cases that cross a part boundary:
@@ -27,6 +27,8 @@ const messages = [
   makeMessage({ messageId: '<coll@x>', subject: 'coll', body: 'a longer body\r\n' }), // UID 10, part 4: same name, other size
   makeMessage({ messageId: '<p11@x>', subject: 'eleven' }),
 ];
+// Above the stream threshold: each is streamed to disk, several connections at once.
+const large = [3, 5, 2.5, 4].map((mb, i) => makeLargeMessage(mb * 1024 * 1024, `<large${i}@x>`));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let server: DovecotServer;
@@ -34,6 +36,7 @@ beforeAll(async () => {
   server = await startDovecot();
   await server.addUser(USER, PASS);
   await server.seed(USER, 'INBOX', messages.map((raw) => ({ raw })));
+  await server.seed(USER, 'Large', large.map((raw) => ({ raw })));
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
@@ -92,5 +95,13 @@ describe('a folder planned in parts', () => {
     const report = await runBackup(config, { partSize: 3, dryRun: true });
     expect(report.mailboxes[0]?.folders[0]?.wouldDownload).toBe(11);
     expect(fs.existsSync(path.join(ws.processFolder, USER))).toBe(false);
+  });
+
+  it('large messages are streamed, byte for byte, over several connections', async () => {
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: 'Large' }]);
+    const report = await runBackup(loadConfig(ws.configPath), { partSize: 3 });
+    expect(report.mailboxes[0]?.folders[0]).toMatchObject({ newCount: 4, vanished: 0 });
+    const files = readTree(path.join(ws.processFolder, USER, 'Large'));
+    expect(new Set([...files.values()].map(sha))).toEqual(new Set(large.map(sha)));
   });
 });

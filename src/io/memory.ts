@@ -1,0 +1,43 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/**
+ * Message and archive data pass through as short-lived Buffers outside V8's heap (socket chunks,
+ * parsed literals, file reads). V8 frees them only when it collects their small wrappers, and it
+ * lets tens of MB of dead ones pile up first; malloc then keeps that high-water mark as the
+ * process's memory. Code that drops a large Buffer says so; when Buffers then hold more than the
+ * budget, a full collection (~10 ms) frees the dead ones. After one, the budget stays above what
+ * is really in use, so Buffers still being written never cause a collection after every message.
+ */
+const CHECK_EVERY = 4 * 1024 * 1024;
+const BUDGET = 24 * 1024 * 1024;
+
+let dropped = 0;
+let limit = BUDGET;
+let collect: (() => void) | null | undefined;
+
+export function droppedBuffer(bytes: number): void {
+  dropped += bytes;
+  if (dropped < CHECK_EVERY) return;
+  dropped = 0;
+  if (process.memoryUsage().arrayBuffers < limit) return;
+  const gc = collector();
+  if (!gc) return;
+  gc();
+  limit = Math.max(BUDGET, process.memoryUsage().arrayBuffers + BUDGET / 2);
+}
+
+function collector(): (() => void) | null {
+  if (collect !== undefined) return collect;
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return (collect = exposed);
+  try {
+    // A context created after the flag is set gets `gc`; the flag changes nothing else.
+    v8.setFlagsFromString('--expose-gc');
+    const fn: unknown = vm.runInNewContext('gc');
+    collect = typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    collect = null;
+  }
+  return collect;
+}
