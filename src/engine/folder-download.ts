@@ -31,7 +31,7 @@ export interface Planned {
  * Downloads the planned messages of one part of a folder. Returns the UIDs that are settled: on
  * disk, skipped as a byte-identical twin, or gone from the server meanwhile.
  */
-export async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport): Promise<Set<number>> {
+export async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport, uidValidity: string): Promise<Set<number>> {
   const done = new Set<number>();
   const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
   const saved = (p: Planned, bytes: number) => {
@@ -48,7 +48,7 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
   const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
   const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
   try {
-    await shareWork(source, ranges, job, async (conn, range) => {
+    await shareWork(source, ranges, job, uidValidity, async (conn, range) => {
       for await (const { uid, source: raw } of conn.bodies(range)) {
         const p = byUid.get(uid);
         if (p && !done.has(uid)) await write(p, raw);
@@ -76,10 +76,22 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     await queue.drain();
   }
   // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
-  await shareWork(source, plan.filter((x) => x.meta.size >= STREAM_THRESHOLD), job, async (conn, p) => {
+  await shareWork(source, plan.filter((x) => x.meta.size >= STREAM_THRESHOLD && x.twinOf === undefined), job, uidValidity, async (conn, p) => {
     const stream = await conn.stream(p.meta.uid);
     if (stream) saved(p, await store.writeStream(p.fileName, stream));
   });
+  // Large twins one by one, once the message each may repeat is on disk: compared file to file.
+  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD && x.twinOf !== undefined)) {
+    if (job.signal.aborted) return done;
+    const stream = await source.stream(p.meta.uid);
+    if (!stream) continue;
+    const bytes = await store.writeStreamUnlessSame(p.fileName, stream, p.twinOf as string);
+    if (bytes !== undefined) saved(p, bytes);
+    else {
+      done.add(p.meta.uid);
+      report.duplicates++;
+    }
+  }
   if (job.signal.aborted) return done;
   // A message listed by the header fetch but not returned now was expunged meanwhile.
   for (const p of plan) {
@@ -96,7 +108,7 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
  * Work on one folder (UID ranges to fetch, large messages to stream) done by this connection and
  * by any the pool can spare: a large folder is then downloaded over several connections at once.
  */
-async function shareWork<T>(own: ImapSource, tasks: T[], job: FolderJob, run: (source: ImapSource, task: T) => Promise<void>): Promise<void> {
+async function shareWork<T>(own: ImapSource, tasks: T[], job: FolderJob, uidValidity: string, run: (source: ImapSource, task: T) => Promise<void>): Promise<void> {
   let next = 0;
   const running: Promise<void>[] = [];
   const failures: unknown[] = [];
@@ -109,12 +121,13 @@ async function shareWork<T>(own: ImapSource, tasks: T[], job: FolderJob, run: (s
     }
   };
   const recruit = async () => {
-    while (job.pool && tasks.length - next >= 2 && failures.length === 0) {
+    while (job.pool && tasks.length - next >= 2 && failures.length === 0 && !job.signal.aborted) {
       const extra = await job.pool.tryAcquire().catch(() => undefined);
       if (!extra) return;
       start(async () => {
         try {
-          await extra.open(job.resolved.path);
+          // Another UIDVALIDITY means the folder was recreated: its UIDs name other messages now.
+          if ((await extra.open(job.resolved.path)).uidValidity !== uidValidity) throw new Error(`${job.resolved.path} was recreated on the server during the run (its UIDVALIDITY changed); it is read again from the start`);
           await work(extra);
         } finally {
           job.pool?.release(extra);

@@ -68,6 +68,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   if (job.dryRun) report.wouldDownload = 0;
   let lastUid = from;
   for (const [k, part] of parts.entries()) {
+    if (job.signal.aborted) break;
     const plan = await planner.plan(source.headers(part));
     report.present += plan.present;
     planEvent(plan.items.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
@@ -76,7 +77,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
       continue;
     }
     if (plan.items.length > 0) await store.ensureDir();
-    const done = await download(source, store, plan.items, job, report);
+    const done = await download(source, store, plan.items, job, report, opened.uidValidity);
     // The mark only moves past UIDs that are safely on disk, so an interrupted run loses nothing.
     const firstMissing = plan.items.find((p) => !done.has(p.meta.uid));
     if (firstMissing) {

@@ -110,6 +110,19 @@ export class FolderStore {
     return bytes;
   }
 
+  /**
+   * A streamed message that may repeat `twinOf`: written, then compared with it file to file, and
+   * removed again when the bytes are the same. Returns its size when it was kept.
+   */
+  async writeStreamUnlessSame(fileName: string, stream: Readable, twinOf: string): Promise<number | undefined> {
+    const bytes = await this.writeStream(fileName, stream);
+    if (!(await sameFiles(path.join(this.dir, twinOf), path.join(this.dir, fileName)))) return bytes;
+    await fs.promises.rm(path.join(this.dir, fileName));
+    this.written.delete(fileName);
+    this.emlCount--;
+    return undefined;
+  }
+
   async sameBytes(fileName: string, data: Buffer): Promise<boolean> {
     try {
       return (await fs.promises.readFile(path.join(this.dir, fileName))).equals(data);
@@ -157,5 +170,30 @@ export class FolderStore {
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** Byte for byte, in 1 MB pieces; a file that cannot be read is not the same. */
+async function sameFiles(a: string, b: string): Promise<boolean> {
+  let ha: fs.promises.FileHandle | undefined;
+  let hb: fs.promises.FileHandle | undefined;
+  try {
+    ha = await fs.promises.open(a, 'r');
+    hb = await fs.promises.open(b, 'r');
+    const size = (await ha.stat()).size;
+    if ((await hb.stat()).size !== size) return false;
+    const ba = Buffer.allocUnsafe(1024 * 1024);
+    const bb = Buffer.allocUnsafe(1024 * 1024);
+    for (let pos = 0; pos < size; ) {
+      const [ra, rb] = await Promise.all([ha.read(ba, 0, ba.length, pos), hb.read(bb, 0, bb.length, pos)]);
+      if (ra.bytesRead === 0 || ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+      pos += ra.bytesRead;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await ha?.close();
+    await hb?.close();
   }
 }
