@@ -8,9 +8,11 @@ import vm from 'node:vm';
  * process's memory. Code that drops a large Buffer says so; when Buffers then hold more than the
  * budget, a full collection (~10 ms) frees the dead ones. After one, the budget stays above what
  * is really in use, so Buffers still being written never cause a collection after every message.
+ * Budget measured on 20,000 messages (binary, 3 runs each): 24 MB 145-154 MB peak RSS, 16 MB
+ * 133-140 MB, 12 MB 126-133 MB, same wall time; 12 MB costs 76 collections, 0.67 s of a 15 s run.
  */
 const CHECK_EVERY = 4 * 1024 * 1024;
-const BUDGET = 24 * 1024 * 1024;
+const BUDGET = 12 * 1024 * 1024;
 
 let dropped = 0;
 let limit = BUDGET;
