@@ -46,6 +46,7 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     saved(p, raw.length);
   }, raw.length);
   const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
+  const large = plan.filter((p) => p.meta.size >= STREAM_THRESHOLD);
   const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
   try {
     await shareWork(source, ranges, job, uidValidity, async (conn, range) => {
@@ -76,12 +77,12 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     await queue.drain();
   }
   // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
-  await shareWork(source, plan.filter((x) => x.meta.size >= STREAM_THRESHOLD && x.twinOf === undefined), job, uidValidity, async (conn, p) => {
+  await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
     const stream = await conn.stream(p.meta.uid);
     if (stream) saved(p, await store.writeStream(p.fileName, stream));
   });
   // Large twins one by one, once the message each may repeat is on disk: compared file to file.
-  for (const p of plan.filter((x) => x.meta.size >= STREAM_THRESHOLD && x.twinOf !== undefined)) {
+  for (const p of large.filter((x) => x.twinOf !== undefined)) {
     if (job.signal.aborted) return done;
     const stream = await source.stream(p.meta.uid);
     if (!stream) continue;

@@ -9,8 +9,6 @@ import type { EventSink } from './events.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { chunk, download, type Planned } from './folder-download.js';
 
-export { STREAM_THRESHOLD } from './folder-download.js';
-
 /**
  * New UIDs planned and downloaded at a time. A folder's plan is held until its bodies are on disk,
  * so parts keep memory the same for a folder of 5,000 messages and one of 500,000; and each part
@@ -113,7 +111,8 @@ class Planner {
       if (twinOf === undefined && ((await this.store.has(seg, name, meta.size)) || (await this.store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
         present++;
       } else {
-        // Names planned in earlier parts are on disk by now, where uniqueName sees them.
+        // Names planned in earlier parts are on disk by now, where uniqueName sees them (a dry run
+        // writes nothing, but it only counts).
         const fileName = this.store.uniqueName(name, names);
         if (twinOf === undefined) this.planned.set(identity, fileName);
         names.add(fileName);
