@@ -6,6 +6,7 @@ import { formatBytes } from '../core/summary.js';
 import { commitArchive, discardArchive, reserveArchive, writeArchive, type Reservation } from '../io/archive-writer.js';
 import { verifyArchive } from '../io/archive-verify.js';
 import { cleanProcessFolder } from '../io/cleaner.js';
+import { collectNow } from '../io/memory.js';
 import { listOwnFiles, type OwnFile } from '../io/process-tree.js';
 import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
 
@@ -38,6 +39,7 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
   if (config.archiveToZip) {
     try {
       files = await listOwnFiles(config.processFolder);
+      collectNow();
       if (files.length === 0) result.skipped = `nothing to archive: ${config.processFolder} holds no backed-up messages`;
       else await makeArchive(config, files, now, opts, result, emit);
     } catch (err) {
@@ -71,6 +73,7 @@ async function makeArchive(config: AppConfig, files: OwnFile[], now: Date, opts:
     emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(total)}) into ${reservation.finalPath}` });
     const written = await writeArchive(reservation.partialPath, config.processFolder, files, { compressionLevel: config.zipCompressionLevel, signal: opts.signal });
     throwIfAborted(opts.signal);
+    collectNow();
     const expected = files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
     const check = await verifyArchive(reservation.partialPath, { expected, fullRead: config.verifyArchive, signal: opts.signal });
     throwIfAborted(opts.signal);

@@ -56,6 +56,8 @@ export async function reserveArchive(outputFolder: string, now: Date): Promise<R
 /** Files above this are streamed by the main thread; smaller ones go to the workers in batches. */
 export const STREAM_ABOVE = 4 * 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
+/** A batch holds at most BATCH_BYTES, or one file of at most STREAM_ABOVE, and never grows when compressed. */
+const SLOT_BYTES = Math.max(BATCH_BYTES, STREAM_ABOVE);
 const BATCH_ENTRIES = 64;
 
 /** A run of consecutive files compressed together, or one large file streamed. */
@@ -102,14 +104,19 @@ export async function writeArchive(partialPath: string, processFolder: string, f
   const plan = planBatches(files.map((f) => f.size));
   const zip = await ZipWriter.open(partialPath);
   const workers = new ZipWorkers();
-  const started = new Map<number, Promise<DeflateReply>>();
+  // The workers compress into these and the archive is written from them: the same memory for
+  // every batch (see zip-worker-source.ts for why that matters).
+  const free: Uint8Array[] = Array.from({ length: workers.size * TASKS_PER_WORKER }, () => new Uint8Array(new SharedArrayBuffer(SLOT_BYTES)));
+  const started = new Map<number, { slot: Uint8Array; reply: Promise<DeflateReply> }>();
   const start = (k: number) => {
     const b = plan[k];
     if (!b || b.stream || started.has(k)) return;
-    const reply = workers.deflate(files.slice(b.first, b.first + b.count).map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level);
+    const slot = free.pop();
+    if (!slot) return;
+    const reply = workers.deflate(files.slice(b.first, b.first + b.count).map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level, slot);
     // Awaited in turn; a failure before that turn must not count as unhandled.
     reply.catch(() => undefined);
-    started.set(k, reply);
+    started.set(k, { slot, reply });
   };
   try {
     for (let k = 0; k < plan.length; k++) {
@@ -118,18 +125,29 @@ export async function writeArchive(partialPath: string, processFolder: string, f
       const f = files[b.first] as OwnFile;
       if (b.stream) {
         throwIfAborted(signal);
-        crc32[b.first] = await zip.addStream(meta(f), f.size, fs.createReadStream(pathOf(f), { highWaterMark: 1024 * 1024 }), level, signal);
+        // A batch slot is free here: the batches in flight leave at least one.
+        const slot = free.pop() ?? new Uint8Array(new SharedArrayBuffer(SLOT_BYTES));
+        crc32[b.first] = await zip.addStream(meta(f), f.size, level > 0 ? 8 : 0, (write) =>
+          workers.deflateLarge({ path: pathOf(f), name: f.name, size: f.size }, level, slot, async (piece) => {
+            throwIfAborted(signal);
+            await write(piece);
+          }),
+        );
+        free.push(slot);
         continue;
       }
-      const reply = await untilAborted(started.get(k) as Promise<DeflateReply>, signal);
+      const task = started.get(k);
+      if (!task) throw new Error(`archive batch ${k} was never started`);
+      const reply = await untilAborted(task.reply, signal);
       started.delete(k);
       let at = 0;
       await zip.addCompressed(reply.items.map((item, n) => {
         const file = files[b.first + n] as OwnFile;
         crc32[b.first + n] = item.crc32;
-        const data = reply.data.subarray(at, (at += item.compressedSize));
+        const data = task.slot.subarray(at, (at += item.compressedSize));
         return { meta: meta(file), method: item.method, crc32: item.crc32, size: file.size, data };
       }));
+      free.push(task.slot);
     }
     const archiveBytes = await zip.finish();
     return { crc32, bytes: files.reduce((n, f) => n + f.size, 0), archiveBytes };

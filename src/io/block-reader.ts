@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { droppedBuffer } from './memory.js';
 
 const BLOCK = 1024 * 1024;
 const CACHED_BLOCKS = 8;
@@ -95,7 +96,10 @@ export class BlockReader extends yauzl.RandomAccessReader {
       fs.read(this.fd, buf, 0, buf.length, start, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n))));
     });
     this.blocks.set(start, block);
-    if (this.blocks.size > CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
+    if (this.blocks.size > CACHED_BLOCKS) {
+      this.blocks.delete(this.blocks.keys().next().value as number);
+      droppedBuffer(BLOCK);
+    }
     return block;
   }
 }

@@ -29,6 +29,15 @@ export function droppedBuffer(bytes: number): void {
   limit = Math.max(BUDGET, process.memoryUsage().arrayBuffers + BUDGET / 2);
 }
 
+/**
+ * A full collection now. For a step that leaves much garbage behind, such as listing 100,000
+ * files, before a long one that allocates little: V8 would otherwise carry that garbage, and the
+ * heap grown for it, for as long as no full collection comes (at 100,000 files: 35 MB for 18 s).
+ */
+export function collectNow(): void {
+  collector()?.();
+}
+
 function collector(): (() => void) | null {
   if (collect !== undefined) return collect;
   const exposed = (globalThis as { gc?: () => void }).gc;

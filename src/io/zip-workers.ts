@@ -1,91 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-
-/**
- * Worker threads that compress files for the archive writer and check entries for the verifier,
- * so every core works. Measured here (2 cores, 20,000 mails): zlib's async calls, one per entry,
- * reached 32 MB/s, because each costs the main thread ~100 µs of stream set-up; batches of whole
- * files compressed with the sync calls in two workers reached 56 MB/s.
- *
- * The worker's code is a string, not a module: a single executable has no file to load it from.
- */
-const WORKER_SOURCE = String.raw`
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const zlib = require('node:zlib');
-// The file and zlib buffers die young, but only a scavenge frees them, and this thread makes so
-// few objects that one rarely comes: V8 lets 64 MB of them pile up first. A short-lived 1 MB
-// array fills the 2 MB young generation and brings the scavenge. Measured on 20,000 files: peak
-// RSS 160 MB -> 142 MB, same speed.
-let sinceNudge = 0;
-const nudgeGc = (bytes) => {
-  if ((sinceNudge += bytes) < 1024 * 1024) return;
-  sinceNudge = 0;
-  void new Array(1 << 17).fill(0);
-};
-const fail = (id, err) => parentPort.postMessage({ id, error: { message: err.message, code: err.code, path: err.path } });
-
-function deflate({ id, files, level }) {
-  const parts = [];
-  const items = [];
-  let total = 0;
-  for (const f of files) {
-    const raw = fs.readFileSync(f.path);
-    if (raw.length !== f.size) throw Object.assign(new Error(f.name + ' changed while it was being archived'), { code: 'ECHANGED' });
-    const crc32 = zlib.crc32(raw) >>> 0;
-    let data = raw;
-    let method = 0;
-    if (level > 0) {
-      const packed = zlib.deflateRawSync(raw, { level });
-      // What deflate cannot shrink is stored, as zip does.
-      if (packed.length < raw.length) { data = packed; method = 8; }
-    }
-    parts.push(data);
-    items.push({ crc32, method, compressedSize: data.length });
-    total += data.length;
-  }
-  // One fresh buffer moved to the main thread: zlib's outputs may share pooled memory.
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  parentPort.postMessage({ id, items, data: out }, [out.buffer]);
-  nudgeGc(total * 3);
-}
-
-function check({ id, zipPath, entries }) {
-  const problems = [];
-  const fd = fs.openSync(zipPath, 'r');
-  try {
-    const head = Buffer.alloc(30);
-    for (const e of entries) {
-      try {
-        if (fs.readSync(fd, head, 0, 30, e.offset) !== 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('no local header at offset ' + e.offset);
-        const start = e.offset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-        const packed = Buffer.allocUnsafe(e.compressedSize);
-        if (fs.readSync(fd, packed, 0, packed.length, start) !== packed.length) throw new Error('the archive ends inside its data');
-        let data = packed;
-        if (e.method === 8) {
-          try { data = zlib.inflateRawSync(packed, { maxOutputLength: e.size + 1 }); }
-          catch (err) { throw err.code === 'ERR_BUFFER_TOO_LARGE' ? new Error('more data than recorded') : err; }
-        }
-        if (data.length !== e.size) throw new Error(data.length + ' bytes of data, ' + e.size + ' recorded');
-        const crc = zlib.crc32(data) >>> 0;
-        if (crc !== e.crc32) problems.push([e.index, 'data CRC ' + crc.toString(16).padStart(8, '0') + ' differs from the recorded ' + e.crc32.toString(16).padStart(8, '0')]);
-      } catch (err) {
-        problems.push([e.index, err.message]);
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  parentPort.postMessage({ id, problems });
-  nudgeGc(entries.reduce((n, e) => n + e.compressedSize + e.size, 0));
-}
-
-parentPort.on('message', (msg) => {
-  try { msg.op === 'deflate' ? deflate(msg) : check(msg); } catch (err) { fail(msg.id, err); }
-});
-`;
+import { WORKER_SOURCE } from './zip-worker-source.js';
 
 export interface DeflatedItem {
   crc32: number;
@@ -93,8 +8,8 @@ export interface DeflatedItem {
   compressedSize: number;
 }
 export interface DeflateReply {
+  /** In file order; their data lies one after the other from the start of the slot. */
   items: DeflatedItem[];
-  data: Uint8Array;
 }
 export interface CheckEntry {
   index: number;
@@ -105,7 +20,7 @@ export interface CheckEntry {
   crc32: number;
 }
 
-interface Slot {
+interface Thread {
   worker: Worker;
   busy: number;
 }
@@ -117,48 +32,88 @@ export function workerCount(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
+/**
+ * Worker threads that compress files for the archive writer and check entries for the verifier,
+ * so every core works. Measured here (2 cores, 20,000 mails): zlib's async calls, one per entry,
+ * reached 32 MB/s, because each costs the main thread ~100 µs of stream set-up; batches of whole
+ * files compressed with the sync calls in two workers reached 56 MB/s.
+ */
 export class ZipWorkers {
-  private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly threads: Thread[] = [];
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; thread: Thread }>();
   private nextId = 1;
 
-  constructor(count = workerCount()) {
+  /** `direct: false` makes the workers take zlib's public, copying calls (for tests). */
+  constructor(count = workerCount(), opts: { direct?: false } = {}) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
-      const slot: Slot = { worker, busy: 0 };
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: opts, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
+      const thread: Thread = { worker, busy: 0 };
       worker.on('message', (msg: { id: number; error?: { message: string; code?: string; path?: string } }) => this.settle(msg));
       worker.on('error', (err) => this.failAll(err));
       // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
       worker.on('exit', (code) => this.failAll(new Error(`an archive worker thread stopped (exit code ${code})`)));
-      this.slots.push(slot);
+      this.threads.push(thread);
     }
   }
 
   get size(): number {
-    return this.slots.length;
+    return this.threads.length;
   }
 
-  deflate(files: { path: string; name: string; size: number }[], level: number): Promise<DeflateReply> {
-    return this.send({ op: 'deflate', files, level }) as Promise<DeflateReply>;
+  /**
+   * Compresses the files into `slot` (a view of a SharedArrayBuffer), which must hold their total
+   * size: what deflate cannot shrink is stored.
+   */
+  deflate(files: { path: string; name: string; size: number }[], level: number, slot: Uint8Array): Promise<DeflateReply> {
+    return this.send({ op: 'deflate', files, level, slot }) as Promise<DeflateReply>;
   }
 
-  /** Reads each entry's data at its offset, inflates it and compares size and CRC. */
+  /**
+   * Compresses (level 0: copies) one large file on one worker, a piece at a time into `slot`;
+   * `write` takes each piece before the next is made. Returns the file's CRC-32.
+   */
+  async deflateLarge(file: { path: string; name: string; size: number }, level: number, slot: Uint8Array, write: (piece: Uint8Array) => Promise<void>): Promise<number> {
+    const target = this.leastBusy();
+    const sid = this.nextId++;
+    await this.send({ op: 'open', sid, ...file, level }, target);
+    try {
+      for (;;) {
+        const r = (await this.send({ op: 'piece', sid, slot }, target)) as { written: number; done: boolean; crc32: number };
+        await write(slot.subarray(0, r.written));
+        if (r.done) return r.crc32;
+      }
+    } catch (err) {
+      // The worker closes the file itself when a piece fails; this covers a failed write.
+      this.send({ op: 'drop', sid }, target).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Whether the workers compress without allocating (see zip-worker-source.ts). */
+  async direct(): Promise<boolean> {
+    return ((await this.send({ op: 'probe' })) as { direct: boolean }).direct;
+  }
+
+  /** Reads each entry's data at its offset, inflates it (1 MB at a time) and compares size and CRC. */
   check(zipPath: string, entries: CheckEntry[]): Promise<{ problems: [number, string][] }> {
     return this.send({ op: 'check', zipPath, entries }) as Promise<{ problems: [number, string][] }>;
   }
 
   async close(): Promise<void> {
     this.failAll(new Error('the archive workers were stopped'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
-  private send(msg: object): Promise<unknown> {
-    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  private leastBusy(): Thread {
+    return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+  }
+
+  private send(msg: object, thread = this.leastBusy()): Promise<unknown> {
     const id = this.nextId++;
-    slot.busy++;
+    thread.busy++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ ...msg, id });
+      this.pending.set(id, { resolve, reject, thread });
+      thread.worker.postMessage({ ...msg, id });
     });
   }
 
@@ -166,7 +121,7 @@ export class ZipWorkers {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    p.slot.busy--;
+    p.thread.busy--;
     if (msg.error) p.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code, path: msg.error.path }));
     else p.resolve(msg);
   }
@@ -174,7 +129,7 @@ export class ZipWorkers {
   private failAll(err: Error): void {
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      p.slot.busy--;
+      p.thread.busy--;
       p.reject(err);
     }
   }

@@ -1,9 +1,5 @@
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
-import { centralRecord, endRecords, localHeader, localSizes, needsZip64, streamNeedsZip64, type ZipEntryRecord } from './zip-format.js';
-import { droppedBuffer } from './memory.js';
+import { centralRecordSize, endRecords, writeCentralRecord, localHeader, localSizes, needsZip64, streamNeedsZip64, type ZipEntryRecord } from './zip-format.js';
 
 export interface EntryMeta {
   name: string;
@@ -22,14 +18,15 @@ export interface CompressedEntry {
 
 /**
  * Appends entries to a new file at known positions and ends it with the central directory and
- * the end records (ZIP64 where needed). The central directory is kept as packed bytes, about
- * 150 bytes an entry, not as an object per entry. Nothing is buffered across calls: each call's
- * data is on its way to the file when it returns.
+ * the end records (ZIP64 where needed). What the central directory needs is kept in columns,
+ * about 45 bytes an entry plus a reference to its name (the caller holds the names anyway), and
+ * made into records only at the end: as packed records it was 170 bytes an entry, 17 MB at
+ * 100,000 files. Nothing is buffered across calls: each call's data is on its way to the file
+ * when it returns.
  */
 export class ZipWriter {
   private position = 0;
-  private count = 0;
-  private readonly central = new ByteStore();
+  private readonly table = new EntryTable();
 
   private constructor(private readonly handle: fs.promises.FileHandle) {}
 
@@ -50,40 +47,24 @@ export class ZipWriter {
       records.push(rec);
     }
     await writeAll(this.handle, buffers, this.position);
-    droppedBuffer(at - this.position);
     this.position = at;
-    for (const rec of records) this.central.push(centralRecord(rec));
-    this.count += records.length;
+    for (const [k, rec] of records.entries()) this.table.push((entries[k] as CompressedEntry).meta, rec);
   }
 
   /**
-   * A large file, streamed through deflate (zlib's thread pool) with its CRC taken on the way;
-   * CRC and sizes are written into its local header afterwards. Returns the CRC-32.
+   * A large file, its data made elsewhere a piece at a time: `produce` hands each piece to the
+   * writer and returns the CRC-32, which goes into the local header afterwards with the sizes.
    */
-  async addStream(meta: EntryMeta, size: number, source: Readable, level: number, signal?: AbortSignal): Promise<number> {
-    const rec = this.record(meta, { method: level > 0 ? 8 : 0, crc32: 0, size, compressedSize: 0, offset: this.position, zip64: streamNeedsZip64(size) });
+  async addStream(meta: EntryMeta, size: number, method: 0 | 8, produce: (write: (piece: Uint8Array) => Promise<void>) => Promise<number>): Promise<number> {
+    const rec = this.record(meta, { method, crc32: 0, size, compressedSize: 0, offset: this.position, zip64: streamNeedsZip64(size) });
     const header = localHeader(rec);
     await writeAll(this.handle, [header], this.position);
     this.position += header.length;
-    let crc = 0;
-    let read = 0;
     const dataStart = this.position;
-    async function* tap(chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        crc = zlib.crc32(chunk, crc);
-        read += chunk.length;
-        yield chunk;
-      }
-    }
-    const sink = async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) {
-        await writeAll(this.handle, [chunk], this.position);
-        this.position += chunk.length;
-      }
-    };
-    if (rec.method === 8) await pipeline(source, tap, zlib.createDeflateRaw({ level, chunkSize: 256 * 1024 }), sink, { signal });
-    else await pipeline(source, tap, sink, { signal });
-    if (read !== size) throw Object.assign(new Error(`${meta.name} changed while it was being archived`), { code: 'ECHANGED' });
+    const crc = await produce(async (piece) => {
+      await writeAll(this.handle, [piece], this.position);
+      this.position += piece.length;
+    });
     Object.assign(rec, { crc32: crc >>> 0, compressedSize: this.position - dataStart });
     if (!rec.zip64 && needsZip64(rec.size, rec.compressedSize)) throw new Error(`${meta.name} grew past 4 GiB when compressed`);
     for (const [pos, value] of localSizes(rec)) {
@@ -92,19 +73,28 @@ export class ZipWriter {
       else b.writeUInt32LE(value);
       await writeAll(this.handle, [b], rec.offset + pos);
     }
-    this.central.push(centralRecord(rec));
-    this.count++;
-    droppedBuffer(size);
+    this.table.push(meta, rec);
     return rec.crc32;
   }
 
   /** Writes the central directory and end records, flushes the file to disk, closes it. */
   async finish(): Promise<number> {
     const cdOffset = this.position;
-    const cdSize = this.central.length;
-    const end = endRecords(this.count, cdOffset, cdSize);
-    await writeAll(this.handle, [...this.central.chunks(), end], cdOffset);
-    this.position += cdSize + end.length;
+    // Records are packed into one reused buffer: one Buffer each was 100,000 allocations at once.
+    const staging = Buffer.allocUnsafe(WRITE_CHUNK);
+    let used = 0;
+    for (let i = 0; i < this.table.count; i++) {
+      const rec = this.table.record(i);
+      if (used + centralRecordSize(rec) > staging.length) {
+        await writeAll(this.handle, [staging.subarray(0, used)], this.position);
+        this.position += used;
+        used = 0;
+      }
+      used = writeCentralRecord(rec, staging, used);
+    }
+    const end = endRecords(this.table.count, cdOffset, this.position + used - cdOffset);
+    await writeAll(this.handle, [staging.subarray(0, used), end], this.position);
+    this.position += used + end.length;
     await this.handle.sync();
     await this.handle.close();
     return this.position;
@@ -133,27 +123,49 @@ async function writeAll(handle: fs.promises.FileHandle, buffers: Uint8Array[], p
   }
 }
 
-const STORE_CHUNK = 1024 * 1024;
+/** Holds any central record: a name is at most 64 KiB. */
+const WRITE_CHUNK = 1024 * 1024;
 
-/** Append-only bytes in 1 MiB chunks: no object per record, no copying when it grows. */
-class ByteStore {
-  private readonly full: Buffer[] = [];
-  private current = Buffer.allocUnsafe(STORE_CHUNK);
-  private used = 0;
-  length = 0;
+/** Growable columns of what each entry's central record needs; names are kept by reference. */
+class EntryTable {
+  count = 0;
+  private names: string[] = [];
+  private nameBytes = Buffer.allocUnsafe(64 * 1024);
+  private numbers = new Float64Array(4 * 1024);
+  private small = new Uint32Array(3 * 1024);
 
-  push(b: Buffer): void {
-    if (this.used + b.length > this.current.length) {
-      this.full.push(this.current.subarray(0, this.used));
-      this.current = Buffer.allocUnsafe(Math.max(STORE_CHUNK, b.length));
-      this.used = 0;
+  push(meta: EntryMeta, rec: ZipEntryRecord): void {
+    if (this.count * 4 >= this.numbers.length) {
+      this.numbers = grow(this.numbers);
+      this.small = grow(this.small);
     }
-    b.copy(this.current, this.used);
-    this.used += b.length;
-    this.length += b.length;
+    const i = this.count++;
+    this.names.push(meta.name);
+    this.numbers.set([rec.offset, rec.size, rec.compressedSize, meta.mtime.getTime()], 4 * i);
+    this.small.set([rec.crc32, meta.mode, rec.method | (meta.dosTimeOnly ? 0x100 : 0) | (rec.zip64 ? 0x200 : 0)], 3 * i);
   }
 
-  chunks(): Buffer[] {
-    return [...this.full, this.current.subarray(0, this.used)];
+  /** Entry i's record; its name lies in a buffer the next call overwrites. */
+  record(i: number): ZipEntryRecord {
+    const n = this.numbers.subarray(4 * i, 4 * i + 4);
+    const [crc32 = 0, mode = 0, bits = 0] = this.small.subarray(3 * i, 3 * i + 3);
+    return {
+      name: this.nameBytes.subarray(0, this.nameBytes.write(this.names[i] ?? '', 'utf8')),
+      offset: n[0] ?? 0,
+      size: n[1] ?? 0,
+      compressedSize: n[2] ?? 0,
+      mtime: new Date(n[3] ?? 0),
+      crc32,
+      mode,
+      method: (bits & 0xff) as 0 | 8,
+      dosTimeOnly: (bits & 0x100) !== 0,
+      zip64: (bits & 0x200) !== 0,
+    };
   }
+}
+
+function grow<T extends Float64Array | Uint32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -1,0 +1,151 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZipWorkers, type CheckEntry } from '../../src/io/zip-workers.js';
+
+// The workers compress into a lent slot through zlib's own write call, and fall back to zlib's
+// public calls where that call is missing: both ways must give the same bytes and the same checks.
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-zw-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const inputs: [string, Buffer][] = [
+  ['empty', Buffer.alloc(0)],
+  ['one byte', Buffer.from('x')],
+  ['text', Buffer.from('Subject: hello\r\n\r\n' + 'the quick brown fox jumps over the lazy dog\r\n'.repeat(2000))],
+  ['noise', crypto.randomBytes(300_000)],
+  ['almost noise', Buffer.concat([crypto.randomBytes(50_000), Buffer.alloc(4000, 'a')])],
+  ['text again', Buffer.from('ab'.repeat(100_000))],
+];
+
+function files() {
+  return inputs.map(([name, data]) => {
+    const p = path.join(dir, name.replace(/ /g, '-'));
+    fs.writeFileSync(p, data);
+    return { path: p, name, size: data.length };
+  });
+}
+
+/** Writes the slot's entries one after the other as a bare file and returns where each starts. */
+function layOut(items: { method: 0 | 8; compressedSize: number; crc32: number }[], slot: Uint8Array, file: string): CheckEntry[] {
+  const parts: Buffer[] = [];
+  const entries: CheckEntry[] = [];
+  let at = 0;
+  let offset = 0;
+  items.forEach((item, index) => {
+    const name = Buffer.from(`e${index}`);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    head.writeUInt16LE(name.length, 26);
+    const data = Buffer.from(slot.subarray(at, (at += item.compressedSize)));
+    parts.push(head, name, data);
+    entries.push({ index, offset, compressedSize: item.compressedSize, size: (inputs[index] as [string, Buffer])[1].length, method: item.method, crc32: item.crc32 });
+    offset += head.length + name.length + data.length;
+  });
+  fs.writeFileSync(file, Buffer.concat(parts));
+  return entries;
+}
+
+describe.each([
+  ['zlib write call into the slot', {} as { direct?: false }],
+  ['zlib public calls (fallback)', { direct: false } as { direct?: false }],
+])('archive workers: %s', (_, opts) => {
+  it('deflate what shrinks, store the rest, CRC every file, and the checker agrees', async () => {
+    const workers = new ZipWorkers(1, opts);
+    try {
+      expect(await workers.direct()).toBe(opts.direct !== false);
+      const slot = new Uint8Array(new SharedArrayBuffer(4 * 1024 * 1024));
+      const { items } = await workers.deflate(files(), 6, slot);
+      expect(items.map((i) => i.method)).toEqual([0, 0, 8, 0, 8, 8]);
+      let at = 0;
+      items.forEach((item, i) => {
+        const raw = (inputs[i] as [string, Buffer])[1];
+        const data = Buffer.from(slot.subarray(at, (at += item.compressedSize)));
+        expect(item.crc32).toBe(zlib.crc32(raw) >>> 0);
+        expect((item.method === 8 ? zlib.inflateRawSync(data) : data).equals(raw)).toBe(true);
+        if (item.method === 8) expect(data.length).toBeLessThan(raw.length);
+      });
+      const zipPath = path.join(dir, `laid-out-${opts.direct ?? 'direct'}`);
+      const entries = layOut(items, slot, zipPath);
+      expect((await workers.check(zipPath, entries)).problems).toEqual([]);
+
+      // A damaged entry between good ones: only it is reported, the stream after it still works.
+      const bytes = fs.readFileSync(zipPath);
+      const text = entries[2] as CheckEntry;
+      bytes.fill(0xff, text.offset + 32 + 10, text.offset + 32 + 40);
+      fs.writeFileSync(zipPath, bytes);
+      const wrongSize = { ...(entries[5] as CheckEntry), size: (entries[5] as CheckEntry).size - 1 };
+      const shortData = { ...(entries[4] as CheckEntry), compressedSize: (entries[4] as CheckEntry).compressedSize - 20 };
+      const { problems } = await workers.check(zipPath, [...entries, { ...wrongSize, index: 6 }, { ...shortData, index: 7 }]);
+      expect(problems.map(([i]) => i)).toEqual([2, 6, 7]);
+      expect(problems[1]?.[1]).toMatch(/more data than recorded|200000 bytes of data, 199999 recorded/);
+      expect(problems[2]?.[1]).toMatch(/end|bytes of data/);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('streams a large file in pieces, deflated or stored, and checks large entries a piece at a time', async () => {
+    const workers = new ZipWorkers(2, opts);
+    try {
+      const big = Buffer.concat(Array.from({ length: 700 }, (_, i) => Buffer.from(`line ${i} `.repeat(1000) + '\r\n')));
+      const bigPath = path.join(dir, 'big');
+      fs.writeFileSync(bigPath, big);
+      const file = { path: bigPath, name: 'big', size: big.length };
+      const slot = new Uint8Array(new SharedArrayBuffer(4 * 1024 * 1024));
+      const packed: Buffer[] = [];
+      const crc = await workers.deflateLarge(file, 6, slot, async (piece) => void packed.push(Buffer.from(piece)));
+      expect(crc).toBe(zlib.crc32(big) >>> 0);
+      expect(zlib.inflateRawSync(Buffer.concat(packed)).equals(big)).toBe(true);
+      const stored: Buffer[] = [];
+      expect(await workers.deflateLarge(file, 0, slot, async (piece) => void stored.push(Buffer.from(piece)))).toBe(crc);
+      expect(Buffer.concat(stored).equals(big)).toBe(true);
+      if (opts.direct !== false) expect(stored.length).toBe(Math.ceil(big.length / (1024 * 1024)));
+
+      // Laid out: deflated, stored, deflated with 7 bytes after its end, deflated and cut short.
+      const deflated = Buffer.concat(packed);
+      const datas = [deflated, big, Buffer.concat([deflated, Buffer.from('garbage')]), deflated.subarray(0, deflated.length - 1000)];
+      const entries: CheckEntry[] = [];
+      const parts: Buffer[] = [];
+      let offset = 0;
+      datas.forEach((data, index) => {
+        const head = Buffer.alloc(30);
+        head.writeUInt32LE(0x04034b50, 0);
+        parts.push(head, data);
+        entries.push({ index, offset, compressedSize: data.length, size: big.length, method: index === 1 ? 0 : 8, crc32: crc });
+        offset += 30 + data.length;
+      });
+      const zipPath = path.join(dir, `large-${opts.direct ?? 'direct'}`);
+      fs.writeFileSync(zipPath, Buffer.concat(parts));
+      const { problems } = await workers.check(zipPath, entries);
+      expect(problems.map(([i]) => i)).toEqual(opts.direct === false ? [3] : [2, 3]);
+      if (opts.direct !== false) expect(problems[0]?.[1]).toBe('7 bytes after the end of the compressed data');
+      expect(problems.at(-1)?.[1]).toMatch(/unexpected end of file/);
+
+      // The file changes: grows past, or falls short of, the listed size.
+      await expect(workers.deflateLarge({ ...file, size: big.length - 1 }, 6, slot, async () => undefined)).rejects.toMatchObject({ code: 'ECHANGED' });
+      await expect(workers.deflateLarge({ ...file, size: big.length + 1 }, 6, slot, async () => undefined)).rejects.toMatchObject({ code: 'ECHANGED' });
+      // A failed write drops the stream; the worker goes on with the next file.
+      await expect(workers.deflateLarge(file, 6, slot, async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+      expect(await workers.deflateLarge(file, 6, slot, async () => undefined)).toBe(crc);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('refuses a file whose size changed since it was listed', async () => {
+    const workers = new ZipWorkers(1, opts);
+    try {
+      const list = files();
+      const grown = { ...(list[2] as { path: string; name: string; size: number }), size: 10 };
+      await expect(workers.deflate([grown], 6, new Uint8Array(new SharedArrayBuffer(1024)))).rejects.toMatchObject({ code: 'ECHANGED' });
+    } finally {
+      await workers.close();
+    }
+  });
+});
