@@ -1,3 +1,4 @@
+import './cli/start-again.js';
 import { defineCommand, runCommand, renderUsage, type CommandDef } from 'citty';
 import { describeError } from './core/errors.js';
 import { ConfigError } from './core/errors.js';

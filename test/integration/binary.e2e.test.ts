@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MALLOC_TUNABLE } from '../../src/cli/allocator.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
@@ -135,4 +136,25 @@ describe('the Linux single-file executable', () => {
     expect(r.stdout).toContain(`/TR "\\"${path.join(binWs.dir, NAME)}\\" --config \\"${binWs.configPath}\\""`);
     expect(r.stdout).toContain('/ST 03:15');
   });
+  it('starts itself again once, in the same process, with the malloc mmap threshold fixed (see src/cli/allocator.ts)', async () => {
+    const child = spawn(path.join(binWs.dir, NAME), ['--config', binWs.configPath], { cwd: '/', env: { ...process.env, ...CLEAN_ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const seen = new Set<string>();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      try {
+        const env = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+        seen.add(env.find((v) => v.startsWith('GLIBC_TUNABLES=')) ?? 'none');
+      } catch {
+        // Between the exit and the wait.
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(seen).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`);
+  }, 60_000);
 });

@@ -1,0 +1,45 @@
+/**
+ * glibc's malloc raises its mmap threshold every time it frees a large buffer it had mmapped (up
+ * to 32 MiB). From then on it serves buffers below that size, a message body, a socket read, from
+ * its main heap, which only shrinks from the top: over a long backup the heap grows with the
+ * mailbox instead of staying flat. Measured on 100,000 messages (Linux binary): main heap
+ * 20 -> 46 MB over the run, peak RSS 151 MB; with the threshold fixed at 128 KiB the heap stays at
+ * 23-26 MB and the peak is 136 MB.
+ *
+ * malloc reads its tunables once, at start-up, so the executable starts itself again with
+ * GLIBC_TUNABLES set: `process.execve` replaces the process (same PID, no parent waiting, the same
+ * standard streams), about 40 ms before anything else happens. Where the admin set a malloc
+ * tunable, where `process.execve` is missing (Node < 22.15) or the platform is not Linux, nothing
+ * happens.
+ */
+export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=131072';
+
+export interface ProcessFacts {
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  execPath: string;
+  execArgv: string[];
+  argv: string[];
+  isSea: boolean;
+  canExecve: boolean;
+}
+
+export interface Reexec {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** Whether and how to start again with the malloc tunable. Pure. */
+export function allocatorReexec(p: ProcessFacts): Reexec | undefined {
+  if (p.platform !== 'linux' || !p.canExecve) return undefined;
+  const tunables = p.env['GLIBC_TUNABLES'];
+  if (tunables?.includes('glibc.malloc.')) return undefined;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.env)) if (v !== undefined) env[k] = v;
+  env['GLIBC_TUNABLES'] = tunables ? `${tunables}:${MALLOC_TUNABLE}` : MALLOC_TUNABLE;
+  // A single executable gets argv[1] = argv[0] from Node and its execArgv from its own blob;
+  // plain node needs its flags and the script path again.
+  const args = p.isSea ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...p.execArgv, ...p.argv.slice(1)];
+  return { file: p.execPath, args, env };
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { allocatorReexec, MALLOC_TUNABLE, type ProcessFacts } from '../../src/cli/allocator.js';
+
+const base: ProcessFacts = {
+  platform: 'linux',
+  env: { PATH: '/usr/bin', HOME: '/root' },
+  execPath: '/opt/ibt/imap-backup-tool',
+  execArgv: [],
+  argv: ['/opt/ibt/imap-backup-tool', '/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'],
+  isSea: true,
+  canExecve: true,
+};
+
+describe('starting again with a fixed malloc mmap threshold', () => {
+  it.each<[string, Partial<ProcessFacts>, string[] | undefined, string | undefined]>([
+    ['the Linux executable: its own arguments, not its argv[1] copy', {}, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], MALLOC_TUNABLE],
+    ['plain node: its flags and the script again', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--max-semi-space-size=1'], argv: ['/usr/bin/node', '/app/cli.cjs', '--verbose'] }, ['/usr/bin/node', '--max-semi-space-size=1', '/app/cli.cjs', '--verbose'], MALLOC_TUNABLE],
+    ['other tunables are kept', { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } }, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], `glibc.pthread.rseq=0:${MALLOC_TUNABLE}`],
+    ['already started again (or the admin tuned malloc): never a loop', { env: { GLIBC_TUNABLES: MALLOC_TUNABLE } }, undefined, undefined],
+    ['an admin malloc setting is left alone', { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } }, undefined, undefined],
+    ['Windows', { platform: 'win32' }, undefined, undefined],
+    ['macOS', { platform: 'darwin' }, undefined, undefined],
+    ['Node without process.execve', { canExecve: false }, undefined, undefined],
+  ])('%s', (_, facts, args, tunables) => {
+    const plan = allocatorReexec({ ...base, ...facts });
+    expect(plan?.args).toEqual(args);
+    expect(plan?.env['GLIBC_TUNABLES']).toBe(tunables);
+    if (plan) expect(plan.env['PATH'] ?? plan.env['GLIBC_TUNABLES']).toBeDefined();
+    if (plan && !facts.env) expect(plan.env['HOME']).toBe('/root');
+  });
+});
