@@ -9,8 +9,9 @@
  * malloc reads its tunables once, at start-up, so the executable starts itself again with
  * GLIBC_TUNABLES set: `process.execve` replaces the process (same PID, no parent waiting, the same
  * standard streams), about 40 ms before anything else happens. Where the admin set a malloc
- * tunable, where `process.execve` is missing (Node < 22.15) or the platform is not Linux, nothing
- * happens.
+ * tunable (any `glibc.malloc.` setting in GLIBC_TUNABLES, which is also how to turn this off), where
+ * `process.execve` is missing (Node < 22.15), off Linux, under a parent's IPC channel, or when the
+ * file cannot be executed again, nothing happens.
  */
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=131072';
 
@@ -22,6 +23,10 @@ export interface ProcessFacts {
   argv: string[];
   isSea: boolean;
   canExecve: boolean;
+  /** Started by a parent with an IPC channel, which would not survive the restart. */
+  ipc: boolean;
+  /** execPath can be executed again (not deleted since, not merely readable). */
+  executable: boolean;
 }
 
 export interface Reexec {
@@ -32,7 +37,10 @@ export interface Reexec {
 
 /** Whether and how to start again with the malloc tunable. Pure. */
 export function allocatorReexec(p: ProcessFacts): Reexec | undefined {
-  if (p.platform !== 'linux' || !p.canExecve) return undefined;
+  // Node aborts the process when execve itself fails, so every case where it would is left out.
+  if (p.platform !== 'linux' || !p.canExecve || p.ipc || !p.executable) return undefined;
+  // Started through the dynamic loader (a noexec mount): execPath is the loader, not the tool.
+  if (/^ld[-.].*\.so/.test(p.execPath.slice(p.execPath.lastIndexOf('/') + 1)) || p.execPath.endsWith(' (deleted)')) return undefined;
   const tunables = p.env['GLIBC_TUNABLES'];
   if (tunables?.includes('glibc.malloc.')) return undefined;
   const env: Record<string, string> = {};

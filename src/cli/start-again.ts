@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { isSea } from 'node:sea';
 import { allocatorReexec } from './allocator.js';
 
@@ -11,11 +12,22 @@ const plan = allocatorReexec({
   argv: process.argv,
   isSea: isSea(),
   canExecve: typeof execve === 'function',
+  ipc: process.channel !== undefined,
+  executable: process.platform === 'linux' && canExecute(process.execPath),
 });
 if (plan && execve) {
   try {
     execve.call(process, plan.file, plan.args, plan.env);
   } catch {
-    // Not replaced (no permission to execute, an odd file system): run on as we are.
+    // Only Node's own checks throw (a permission model, a worker thread); run on as we are.
+  }
+}
+
+function canExecute(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

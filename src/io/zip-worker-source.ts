@@ -106,6 +106,8 @@ function deflate({ id, files, level, slot }) {
 // piece before the next is made.
 const streams = new Map();
 function open({ id, sid, path, name, size, level }) {
+  // The stream's zlib state is one per worker: one large file at a time.
+  if (streams.size > 0) throw new Error('a worker compresses one large file at a time');
   const s = { fd: fs.openSync(path, 'r'), name, size, level, read: 0, crc: 0, z: undefined, whole: undefined };
   streams.set(sid, s);
   if (!direct) {
@@ -160,9 +162,11 @@ function entryData(fd, e, start) {
     const packed = readAt(fd, e.compressedSize, start);
     if (packed.length !== e.compressedSize) throw new Error('the archive ends inside its data');
     let data;
-    try { data = zlib.inflateRawSync(packed, { maxOutputLength: e.size + 1 }); }
+    try { data = zlib.inflateRawSync(packed, { maxOutputLength: e.size + 1, info: true }); }
     catch (err) { throw err.code === 'ERR_BUFFER_TOO_LARGE' ? new Error('more data than recorded') : err; }
-    return { crc: zlib.crc32(data) >>> 0, length: data.length };
+    const left = packed.length - data.engine.bytesWritten;
+    if (left > 0) throw new Error(left + ' bytes after the end of the compressed data');
+    return { crc: zlib.crc32(data.buffer) >>> 0, length: data.buffer.length };
   }
   const z = e.method === 8 ? engine('inflate', 0) : undefined;
   inflated = grown(inflated, PIECE);

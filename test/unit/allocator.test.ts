@@ -9,6 +9,8 @@ const base: ProcessFacts = {
   argv: ['/opt/ibt/imap-backup-tool', '/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'],
   isSea: true,
   canExecve: true,
+  ipc: false,
+  executable: true,
 };
 
 describe('starting again with a fixed malloc mmap threshold', () => {
@@ -21,6 +23,12 @@ describe('starting again with a fixed malloc mmap threshold', () => {
     ['Windows', { platform: 'win32' }, undefined, undefined],
     ['macOS', { platform: 'darwin' }, undefined, undefined],
     ['Node without process.execve', { canExecve: false }, undefined, undefined],
+    // Node aborts when execve fails: these must never get that far.
+    ['started with an IPC channel, which the restart would lose', { ipc: true }, undefined, undefined],
+    ['the file is no longer executable', { executable: false }, undefined, undefined],
+    ['the file was deleted or replaced since it started', { execPath: '/opt/ibt/imap-backup-tool (deleted)' }, undefined, undefined],
+    ['started through the dynamic loader', { execPath: '/usr/lib64/ld-linux-x86-64.so.2' }, undefined, undefined],
+    ['musl loader too', { execPath: '/lib/ld-musl-x86_64.so.1' }, undefined, undefined],
   ])('%s', (_, facts, args, tunables) => {
     const plan = allocatorReexec({ ...base, ...facts });
     expect(plan?.args).toEqual(args);
