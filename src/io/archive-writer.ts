@@ -53,7 +53,7 @@ export async function reserveArchive(outputFolder: string, now: Date): Promise<R
   throw new Error(`${outputFolder} already holds 999 archives named for this second: remove the leftover backup-*.zip.partial files there.`);
 }
 
-/** Files above this are streamed by the main thread; smaller ones go to the workers in batches. */
+/** Files above this are compressed by a worker 1 MB at a time; smaller ones go to the workers in batches. */
 export const STREAM_ABOVE = 4 * 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** A batch holds at most BATCH_BYTES, or one file of at most STREAM_ABOVE, and never grows when compressed. */

@@ -63,13 +63,17 @@ function readAt(fd, length, position) {
   return scratch.subarray(0, got);
 }
 
-/** The file, whole, in the scratch buffer; a size other than the listed one means it changed. */
+/** The open file, whole, in the scratch buffer; a size other than the listed one means it changed. */
+function wholeOf(fd, size, name) {
+  const raw = readAt(fd, size + 1, 0);
+  if (raw.length !== size) throw changed(name);
+  return raw;
+}
+
 function readWhole(path, size, name) {
   const fd = fs.openSync(path, 'r');
   try {
-    const raw = readAt(fd, size + 1, 0);
-    if (raw.length !== size) throw changed(name);
-    return raw;
+    return wholeOf(fd, size, name);
   } finally {
     fs.closeSync(fd);
   }
@@ -111,8 +115,7 @@ function open({ id, sid, path, name, size, level }) {
   const s = { fd: fs.openSync(path, 'r'), name, size, level, read: 0, crc: 0, z: undefined, whole: undefined };
   streams.set(sid, s);
   if (!direct) {
-    const raw = readAt(s.fd, size + 1, 0);
-    if (raw.length !== size) throw changed(name);
+    const raw = wholeOf(s.fd, size, name);
     s.crc = zlib.crc32(raw);
     s.whole = level > 0 ? zlib.deflateRawSync(raw, { level }) : Buffer.from(raw);
   } else if (level > 0) {
