@@ -4,10 +4,10 @@ import { describeError } from '../core/errors.js';
 import type { ArchiveReport, RunReport } from '../core/report.js';
 import { formatBytes } from '../core/summary.js';
 import { commitArchive, discardArchive, reserveArchive, writeArchive, type Reservation } from '../io/archive-writer.js';
-import { verifyArchive } from '../io/archive-verify.js';
+import { verifyArchive, type ExpectedEntries } from '../io/archive-verify.js';
 import { cleanProcessFolder } from '../io/cleaner.js';
 import { collectNow } from '../io/memory.js';
-import { listOwnFiles, type OwnFile } from '../io/process-tree.js';
+import { FileList, listOwnFiles } from '../io/process-tree.js';
 import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
 
 export type { StageEvent } from './rolling.js';
@@ -35,7 +35,7 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
     result.rolling = await rollArchives(config, { now, dryRun: true, newArchive: config.archiveToZip ? 'next' : undefined, emit, result });
     return finish();
   }
-  let files: OwnFile[] = [];
+  let files = new FileList();
   if (config.archiveToZip) {
     try {
       files = await listOwnFiles(config.processFolder);
@@ -66,15 +66,20 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
   return finish();
 }
 
-async function makeArchive(config: AppConfig, files: OwnFile[], now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
+async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
   const reservation: Reservation = await reserveArchive(config.outputFolder, now);
   try {
-    const total = files.reduce((n, f) => n + f.size, 0);
-    emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(total)}) into ${reservation.finalPath}` });
+    emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(files.totalBytes)}) into ${reservation.finalPath}` });
     const written = await writeArchive(reservation.partialPath, config.processFolder, files, { compressionLevel: config.zipCompressionLevel, signal: opts.signal });
     throwIfAborted(opts.signal);
     collectNow();
-    const expected = files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
+    const expected: ExpectedEntries = {
+      length: files.length,
+      at: (i) => {
+        const f = files.at(i);
+        return f && { name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 };
+      },
+    };
     const check = await verifyArchive(reservation.partialPath, { expected, fullRead: config.verifyArchive, signal: opts.signal });
     throwIfAborted(opts.signal);
     if (check.problems.length > 0) {

@@ -10,8 +10,14 @@ export interface ExpectedEntry {
   crc32: number;
 }
 
+/** An array, or columns read an entry at a time. */
+export interface ExpectedEntries {
+  readonly length: number;
+  at(i: number): ExpectedEntry | undefined;
+}
+
 export interface VerifyOptions {
-  expected?: ExpectedEntry[];
+  expected?: ExpectedEntries;
   /** Inflate every entry and check its CRC, not only the central directory's records. */
   fullRead: boolean;
   signal?: AbortSignal | undefined;
@@ -41,11 +47,12 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
   const problem = (text: string) => {
     if (++total <= MAX_PROBLEMS) result.problems.push(text);
   };
-  const wanted = opts.expected ?? [];
+  const wanted: ExpectedEntries = opts.expected ?? [];
   // The writer puts the central directory in the order entries were added, so entry k is expected[k];
   // a name index (memory: some 100 bytes an entry) is built only if that ever does not hold.
   let index: Map<string, number> | undefined;
-  const find = (name: string, k: number) => (wanted[k]?.name === name ? k : (index ??= new Map(wanted.map((e, i) => [e.name, i]))).get(name));
+  const nameIndex = () => new Map(Array.from({ length: wanted.length }, (_, i) => [wanted.at(i)?.name ?? '', i]));
+  const find = (name: string, k: number) => (k < wanted.length && wanted.at(k)?.name === name ? k : (index ??= nameIndex()).get(name));
   const seen = new Uint8Array(wanted.length);
   const workers = opts.fullRead ? new ZipWorkers() : undefined;
   const inFlight = (workers?.size ?? 1) * TASKS_PER_WORKER;
@@ -81,7 +88,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
       result.bytes += entry.uncompressedSize;
       if (opts.expected) {
         const i = find(name, result.entries - 1);
-        const want = i === undefined ? undefined : wanted[i];
+        const want = i === undefined ? undefined : wanted.at(i);
         if (i === undefined || !want) problem(`${name}: in the archive but not written by this run`);
         else if (seen[i]) problem(`${name}: in the archive twice`);
         else if (entry.uncompressedSize !== want.size) problem(`${name}: ${entry.uncompressedSize} bytes recorded, ${want.size} written`);
@@ -101,7 +108,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
     }
     await track(sendBatch());
     await Promise.all(reading);
-    wanted.forEach((e, i) => seen[i] || problem(`${e.name}: written but missing from the archive`));
+    for (let i = 0; i < wanted.length; i++) if (!seen[i]) problem(`${wanted.at(i)?.name}: written but missing from the archive`);
   } catch (err) {
     problem(`${zipPath}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { archiveFileName } from '../core/retention.js';
-import { ownFilePath, type OwnFile } from './process-tree.js';
+import { ownFilePath, type OwnFile, type OwnFiles } from './process-tree.js';
 import { TASKS_PER_WORKER, ZipWorkers, type DeflateReply } from './zip-workers.js';
 import { ZipWriter } from './zip-writer.js';
 
@@ -95,13 +95,17 @@ export function planBatches(sizes: number[], limits = { bytes: BATCH_BYTES, entr
  * both cores work and memory holds only the batches in flight. The file is flushed to disk before
  * this returns.
  */
-export async function writeArchive(partialPath: string, processFolder: string, files: OwnFile[], opts: { compressionLevel: number; signal?: AbortSignal | undefined }): Promise<WrittenArchive> {
+export async function writeArchive(partialPath: string, processFolder: string, files: OwnFiles, opts: { compressionLevel: number; signal?: AbortSignal | undefined }): Promise<WrittenArchive> {
   const crc32 = new Uint32Array(files.length);
   const level = opts.compressionLevel;
   const signal = opts.signal;
   const pathOf = (f: OwnFile) => ownFilePath(processFolder, f.name);
   const meta = (f: OwnFile) => ({ name: f.name, ...zipTime(f.mtimeMs), mode: 0o100600 });
-  const plan = planBatches(files.map((f) => f.size));
+  const file = (i: number) => files.at(i) as OwnFile;
+  const sizes: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < files.length; i++) bytes += sizes[i] = file(i).size;
+  const plan = planBatches(sizes);
   const zip = await ZipWriter.open(partialPath);
   const workers = new ZipWorkers();
   // The workers compress into these and the archive is written from them: the same memory for
@@ -113,7 +117,8 @@ export async function writeArchive(partialPath: string, processFolder: string, f
     if (!b || b.stream || started.has(k)) return;
     const slot = free.pop();
     if (!slot) return;
-    const reply = workers.deflate(files.slice(b.first, b.first + b.count).map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level, slot);
+    const batch = Array.from({ length: b.count }, (_, n) => file(b.first + n));
+    const reply = workers.deflate(batch.map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level, slot);
     // Awaited in turn; a failure before that turn must not count as unhandled.
     reply.catch(() => undefined);
     started.set(k, { slot, reply });
@@ -122,8 +127,8 @@ export async function writeArchive(partialPath: string, processFolder: string, f
     for (let k = 0; k < plan.length; k++) {
       for (let j = k; j < k + workers.size * TASKS_PER_WORKER; j++) start(j);
       const b = plan[k] as Batch;
-      const f = files[b.first] as OwnFile;
       if (b.stream) {
+        const f = file(b.first);
         throwIfAborted(signal);
         // A batch slot is free here: the batches in flight leave at least one.
         const slot = free.pop() ?? new Uint8Array(new SharedArrayBuffer(SLOT_BYTES));
@@ -142,15 +147,15 @@ export async function writeArchive(partialPath: string, processFolder: string, f
       started.delete(k);
       let at = 0;
       await zip.addCompressed(reply.items.map((item, n) => {
-        const file = files[b.first + n] as OwnFile;
+        const f = file(b.first + n);
         crc32[b.first + n] = item.crc32;
         const data = task.slot.subarray(at, (at += item.compressedSize));
-        return { meta: meta(file), method: item.method, crc32: item.crc32, size: file.size, data };
+        return { meta: meta(f), method: item.method, crc32: item.crc32, size: f.size, data };
       }));
       free.push(task.slot);
     }
     const archiveBytes = await zip.finish();
-    return { crc32, bytes: files.reduce((n, f) => n + f.size, 0), archiveBytes };
+    return { crc32, bytes, archiveBytes };
   } catch (err) {
     await zip.abandon();
     throw err;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isTempName } from './atomic.js';
-import { ownFilePath, type OwnFile } from './process-tree.js';
+import { ownFilePath, type OwnFile, type OwnFiles } from './process-tree.js';
 import { STATE_DIR } from './state-store.js';
 
 export interface CleanResult {
@@ -17,10 +17,11 @@ export interface CleanResult {
  * folders that leaves empty, then the per-mailbox state. Anything an admin put there stays, and
  * so do the folders holding it. Without state the next run downloads everything again.
  */
-export async function cleanProcessFolder(processFolder: string, archived: OwnFile[]): Promise<CleanResult> {
+export async function cleanProcessFolder(processFolder: string, archived: OwnFiles): Promise<CleanResult> {
   const result: CleanResult = { removedFiles: 0, removedFolders: 0, problems: [] };
   const folders = new Set<string>();
-  for (const f of archived) {
+  for (let i = 0; i < archived.length; i++) {
+    const f = archived.at(i) as OwnFile;
     const file = ownFilePath(processFolder, f.name);
     try {
       const st = await fs.promises.lstat(file);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { grown, NameColumn } from './name-column.js';
 import { centralRecordSize, endRecords, writeCentralRecord, localHeader, localSizes, needsZip64, streamNeedsZip64, type ZipEntryRecord } from './zip-format.js';
 
 export interface EntryMeta {
@@ -19,9 +20,8 @@ export interface CompressedEntry {
 /**
  * Appends entries to a new file at known positions and ends it with the central directory and
  * the end records (ZIP64 where needed). What the central directory needs is kept in columns,
- * about 45 bytes an entry plus a reference to its name (the caller holds the names anyway), and
- * made into records only at the end: as packed records it was 170 bytes an entry, 17 MB at
- * 100,000 files. Nothing is buffered across calls: each call's data is on its way to the file
+ * about 45 bytes an entry plus its name's UTF-8 bytes (see NameColumn), and made into records
+ * only at the end: as packed records it was 170 bytes an entry, 17 MB at 100,000 files. Nothing is buffered across calls: each call's data is on its way to the file
  * when it returns.
  */
 export class ZipWriter {
@@ -126,18 +126,18 @@ async function writeAll(handle: fs.promises.FileHandle, buffers: Uint8Array[], p
 /** Holds any central record: a name is at most 64 KiB. */
 const WRITE_CHUNK = 1024 * 1024;
 
-/** Growable columns of what each entry's central record needs; names are kept by reference. */
+/** Growable columns of what each entry's central record needs. */
 class EntryTable {
   count = 0;
-  private names: string[] = [];
+  private readonly names = new NameColumn();
   private nameBytes = Buffer.allocUnsafe(64 * 1024);
   private numbers = new Float64Array(4 * 1024);
   private small = new Uint32Array(3 * 1024);
 
   push(meta: EntryMeta, rec: ZipEntryRecord): void {
     if (this.count * 4 >= this.numbers.length) {
-      this.numbers = grow(this.numbers);
-      this.small = grow(this.small);
+      this.numbers = grown(this.numbers);
+      this.small = grown(this.small);
     }
     const i = this.count++;
     this.names.push(meta.name);
@@ -150,7 +150,7 @@ class EntryTable {
     const n = this.numbers.subarray(4 * i, 4 * i + 4);
     const [crc32 = 0, mode = 0, bits = 0] = this.small.subarray(3 * i, 3 * i + 3);
     return {
-      name: this.nameBytes.subarray(0, this.nameBytes.write(this.names[i] ?? '', 'utf8')),
+      name: this.nameBytes.subarray(0, this.nameBytes.write(this.names.get(i), 'utf8')),
       offset: n[0] ?? 0,
       size: n[1] ?? 0,
       compressedSize: n[2] ?? 0,
@@ -162,10 +162,4 @@ class EntryTable {
       zip64: (bits & 0x200) !== 0,
     };
   }
-}
-
-function grow<T extends Float64Array | Uint32Array>(a: T): T {
-  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-  b.set(a);
-  return b;
 }

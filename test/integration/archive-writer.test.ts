@@ -42,7 +42,7 @@ async function archive(processFolder: string, outputFolder: string, level = 6) {
   const files = await listOwnFiles(processFolder);
   const reservation = await reserveArchive(outputFolder, new Date(2024, 4, 10, 2, 0, 0));
   const written = await writeArchive(reservation.partialPath, processFolder, files, { compressionLevel: level });
-  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
+  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: [...files].map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
   await commitArchive(reservation);
   return { files, written, check, path: reservation.finalPath };
 }
@@ -57,7 +57,7 @@ describe('archive writer', () => {
     put(root, 'box@example.org/INBOX/00000000000000000000000000000003__text__01-Jan-2024-000000.eml', 'Subject: x\r\n\r\n' + 'hello '.repeat(5000));
     const { files, check, path: zipPath } = await archive(root, path.join(root, 'out'));
     expect(check.problems).toEqual([]);
-    expect(files.map((f) => f.size)).toEqual([big.length, noise.length, 30014]);
+    expect([...files].map((f) => f.size)).toEqual([big.length, noise.length, 30014]);
     expect(big.length).toBeGreaterThan(STREAM_ABOVE);
     const back = await readZip(zipPath);
     expect(new Map(back.map((e) => [e.name.split('__')[1], e.method]))).toEqual(new Map([['big', 8], ['noise', 0], ['text', 8]]));
@@ -182,7 +182,7 @@ describe('archive writer', () => {
     put(root, `m/INBOX/${HEX}__a__x.eml`, 'the quick brown fox '.repeat(500));
     put(root, `m/INBOX/${HEX}__b__x.eml`, 'jumps over the lazy dog '.repeat(500));
     const { files, written, path: zipPath } = await archive(root, path.join(tmp(), 'out'));
-    const expected = files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
+    const expected = [...files].map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
     expect((await verifyArchive(zipPath, { fullRead: false, expected: [...expected].reverse() })).problems).toEqual([]);
     const wrong = await verifyArchive(zipPath, { fullRead: false, expected: [...expected.slice(0, 1), { ...expected[1]!, crc32: 1 }, { name: 'm/INBOX/gone.eml', size: 1, crc32: 1 }] });
     expect(wrong.problems.join('\n')).toMatch(/recorded CRC .* differs/);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const files = await listOwnFiles(root);
   const reservation = await reserveArchive(path.join(dir, 'output'), new Date());
   const written = await writeArchive(reservation.partialPath, root, files, { compressionLevel: 6 });
-  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
+  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: [...files].map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
   expect(check.problems).toEqual([]);
   expect(check.entries).toBe(COUNT);
   await commitArchive(reservation);

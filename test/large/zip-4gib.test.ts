@@ -34,7 +34,7 @@ async function makeArchive(processFolder: string, level: number) {
   const started = Date.now();
   const written = await writeArchive(reservation.partialPath, processFolder, files, { compressionLevel: level });
   const writeMs = Date.now() - started;
-  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: files.map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
+  const check = await verifyArchive(reservation.partialPath, { fullRead: true, expected: [...files].map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 })) });
   expect(check.problems).toEqual([]);
   await commitArchive(reservation);
   console.log(`level ${level}: ${files.length} entries, ${written.bytes} bytes → ${written.archiveBytes} in ${writeMs} ms, verified in ${Date.now() - started - writeMs} ms`);
