@@ -8,8 +8,13 @@ import type { Readable } from 'node:stream';
 export const TEMP_PREFIX = '.ibt-';
 export const TEMP_SUFFIX = '.tmp';
 
+// Random once per process, then counted: random bytes for each of 100,000 files cost the main
+// thread 1 s of a full backup (CPU profile). Files are created exclusively ('wx') all the same.
+const RUN_TAG = randomBytes(6).toString('hex');
+let written = 0;
+
 export function tempPathFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  return path.join(path.dirname(finalPath), `${TEMP_PREFIX}${RUN_TAG}-${(++written).toString(36)}${TEMP_SUFFIX}`);
 }
 
 export function isTempName(name: string): boolean {
