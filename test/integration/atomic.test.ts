@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isTempName, tempPathFor, writeFileAtomic } from '../../src/io/atomic.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-atomic-'));
+
+describe('writeFileAtomic', () => {
+  it('puts exactly the bytes under the final name, private, and leaves no temp file', async () => {
+    const dir = tmp();
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 0xab);
+    await writeFileAtomic(path.join(dir, 'a.eml'), big);
+    await writeFileAtomic(path.join(dir, 'b.json'), 'Grüße {"x":1}', { sync: false });
+    await writeFileAtomic(path.join(dir, 'a.eml'), 'replaced');
+    expect(fs.readFileSync(path.join(dir, 'a.eml'), 'utf8')).toBe('replaced');
+    expect(fs.readFileSync(path.join(dir, 'b.json'), 'utf8')).toBe('Grüße {"x":1}');
+    await writeFileAtomic(path.join(dir, 'c.eml'), big);
+    expect(fs.readFileSync(path.join(dir, 'c.eml')).equals(big)).toBe(true);
+    if (process.platform !== 'win32') expect(fs.statSync(path.join(dir, 'c.eml')).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.eml', 'b.json', 'c.eml']);
+  });
+
+  it('fails without leaving anything when the rename cannot happen, and temp names never repeat', async () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, 'taken'));
+    fs.writeFileSync(path.join(dir, 'taken', 'x'), 'a folder that is not empty');
+    await expect(writeFileAtomic(path.join(dir, 'taken'), 'data')).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST|EPERM/) });
+    expect(fs.readdirSync(dir)).toEqual(['taken']);
+    const names = Array.from({ length: 1000 }, () => path.basename(tempPathFor(path.join(dir, 'm.eml'))));
+    expect(new Set(names).size).toBe(1000);
+    expect(names.every(isTempName)).toBe(true);
+  });
+});
