@@ -67,6 +67,8 @@ async function roomFor(bytes: number, work: string): Promise<void> {
 const server = await startDovecot();
 const user = 'bench@example.org';
 const password = 'bench-password';
+// Kept run folders can add up to tens of GB at 100,000 messages: removed however the bench ends.
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-bench-'));
 try {
   await server.addUser(user, password);
   const seedStart = Date.now();
@@ -80,7 +82,6 @@ try {
     }
   }
   console.log(`corpus: ${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB in ${FOLDERS.length} folders (seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s)`);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-bench-'));
   const caFile = path.join(work, 'ca.pem');
   fs.writeFileSync(caFile, server.certPem);
   const target: Target = { host: server.host, port: server.imapsPort, user, password, caFile };
@@ -111,16 +112,19 @@ try {
     if (!bin || spawnSync('sh', ['-c', `command -v "${bin}"`]).status !== 0) return void console.log(`${tool}: not installed; skipped`);
     return true;
   });
-  // Round by round, every tool in turn: whatever the disk and the machine go through during the
-  // bench (files deleted before it started, page cache, writeback) falls on every tool alike.
+  // Round by round, every tool in turn, each round starting one tool later, and the disk flushed
+  // before each: what the disk went through (files deleted before the bench, the writeback of the
+  // tool before) falls on every tool alike.
   for (let run = 0; run < Math.max(RUNS, OFFLINEIMAP_RUNS); run++) {
-    for (const tool of tools) {
+    for (let j = 0; j < tools.length; j++) {
+      const tool = tools[(j + run) % tools.length] as string;
       const runs = tool === 'offlineimap' ? OFFLINEIMAP_RUNS : RUNS;
       if (run >= runs) continue;
       // The messages, and the archive of the zip stage beside them.
       await roomFor(2.2 * bytes + 1e9, work);
       const dir = fs.mkdtempSync(path.join(work, `${tool}-`));
       const cmd = (commands[tool] as (d: string) => string[])(dir);
+      execFileSync('sync');
       record(tool, 'full', timed(cmd, dir));
       const got = fileCount[tool]?.(dir) ?? 0;
       if (got !== MESSAGES) throw new Error(`${tool} saved ${got} of ${MESSAGES} messages`);
@@ -150,8 +154,8 @@ try {
     kept.push(copy);
   }
   report(bytes);
-  fs.rmSync(work, { recursive: true, force: true });
 } finally {
+  fs.rmSync(work, { recursive: true, force: true });
   await server.stop();
 }
 

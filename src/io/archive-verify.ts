@@ -108,7 +108,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
     }
     await track(sendBatch());
     await Promise.all(reading);
-    for (let i = 0; i < wanted.length; i++) if (!seen[i]) problem(`${wanted.at(i)?.name}: written but missing from the archive`);
+    for (let i = 0; i < wanted.length; i++) if (!seen[i]) problem(`${wanted.at(i)?.name ?? `entry ${i + 1}`}: written but missing from the archive`);
   } catch (err) {
     problem(`${zipPath}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {

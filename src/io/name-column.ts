@@ -16,10 +16,10 @@ export class NameColumn {
 
   push(name: string): void {
     const cut = name.lastIndexOf('/') + 1;
-    // A copy, so the kept prefix does not hold on to the whole first name it came from.
-    const prefix = Buffer.from(name.slice(0, cut), 'utf8').toString('utf8');
-    let id = this.prefixIds.get(prefix);
+    let id = this.prefixIds.get(name.slice(0, cut));
     if (id === undefined) {
+      // A copy, so the kept prefix does not hold on to the whole first name it came from.
+      const prefix = Buffer.from(name.slice(0, cut), 'utf8').toString('utf8');
       id = this.prefixes.push(prefix) - 1;
       this.prefixIds.set(prefix, id);
     }

@@ -21,8 +21,8 @@ export interface CompressedEntry {
  * Appends entries to a new file at known positions and ends it with the central directory and
  * the end records (ZIP64 where needed). What the central directory needs is kept in columns,
  * about 45 bytes an entry plus its name's UTF-8 bytes (see NameColumn), and made into records
- * only at the end: as packed records it was 170 bytes an entry, 17 MB at 100,000 files. Nothing is buffered across calls: each call's data is on its way to the file
- * when it returns.
+ * only at the end: as packed records it was 170 bytes an entry, 17 MB at 100,000 files.
+ * Nothing is buffered across calls: each call's data is on its way to the file when it returns.
  */
 export class ZipWriter {
   private position = 0;

@@ -184,6 +184,12 @@ describe('archive writer', () => {
     const { files, written, path: zipPath } = await archive(root, path.join(tmp(), 'out'));
     const expected = [...files].map((f, i) => ({ name: f.name, size: f.size, crc32: written.crc32[i] ?? 0 }));
     expect((await verifyArchive(zipPath, { fullRead: false, expected: [...expected].reverse() })).problems).toEqual([]);
+    // Columns read an entry at a time, as the run passes them, out of order too.
+    const reversed = [...expected].reverse();
+    expect((await verifyArchive(zipPath, { fullRead: true, expected: { length: reversed.length, at: (i) => reversed[i] } })).problems).toEqual([]);
+    const lazyWrong = await verifyArchive(zipPath, { fullRead: false, expected: { length: 3, at: (i) => [{ ...expected[0]!, size: 1 }, expected[1], { name: 'm/INBOX/gone.eml', size: 1, crc32: 1 }][i] } });
+    expect(lazyWrong.problems.join('\n')).toMatch(/1 written/);
+    expect(lazyWrong.problems.join('\n')).toContain('m/INBOX/gone.eml: written but missing');
     const wrong = await verifyArchive(zipPath, { fullRead: false, expected: [...expected.slice(0, 1), { ...expected[1]!, crc32: 1 }, { name: 'm/INBOX/gone.eml', size: 1, crc32: 1 }] });
     expect(wrong.problems.join('\n')).toMatch(/recorded CRC .* differs/);
     expect(wrong.problems.join('\n')).toContain('m/INBOX/gone.eml: written but missing');

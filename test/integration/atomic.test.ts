@@ -31,4 +31,26 @@ describe('writeFileAtomic', () => {
     expect(new Set(names).size).toBe(1000);
     expect(names.every(isTempName)).toBe(true);
   });
+
+  it('never deletes a file that already had the temp name, and leaks no descriptor when it fails', async () => {
+    const dir = tmp();
+    const sample = path.basename(tempPathFor(path.join(dir, 'm.eml')));
+    const m = /^(.*-)([0-9a-z]+)(\.tmp)$/.exec(sample);
+    if (!m) throw new Error(`unexpected temp name ${sample}`);
+    const next = `${m[1]}${(parseInt(m[2] as string, 36) + 1).toString(36)}${m[3]}`;
+    fs.writeFileSync(path.join(dir, next), 'someone else');
+    await expect(writeFileAtomic(path.join(dir, 'm.eml'), 'data')).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(fs.readFileSync(path.join(dir, next), 'utf8')).toBe('someone else');
+    expect(fs.existsSync(path.join(dir, 'm.eml'))).toBe(false);
+    if (process.platform !== 'linux') return;
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = fds();
+    fs.mkdirSync(path.join(dir, 'full'));
+    fs.writeFileSync(path.join(dir, 'full', 'x'), 'not empty');
+    for (let i = 0; i < 20; i++) await writeFileAtomic(path.join(dir, 'full'), 'data').catch(() => undefined);
+    await writeFileAtomic(path.join(dir, 'gone', 'm.eml'), 'data').catch(() => undefined);
+    expect(fds()).toBe(before);
+    expect(fs.readdirSync(dir).sort()).toEqual(['full', next].sort());
+  });
 });
+
