@@ -77,7 +77,10 @@ export class Logger {
   success(m: string): void { this.log('success', m); }
   warn(m: string): void { this.log('warn', m); }
   error(m: string): void { this.log('error', m); }
-  debug(m: string): void { this.log('debug', m); }
+  /** Without --verbose nothing is built for a debug line: one per saved message adds up. */
+  debug(m: string | (() => string)): void {
+    if (this.verbose) this.log('debug', typeof m === 'string' ? m : m());
+  }
 
   close(): void {
     if (this.fd === undefined) return;

@@ -16,7 +16,7 @@ export function logEvent(log: Logger, e: BackupEvent): void {
       else log.info(`${e.mailbox} / ${e.folder}: ${e.toDownload} to download, ${e.present} already present${e.parts ? ` (part ${e.part} of ${e.parts})` : ''}`);
       break;
     case 'message-saved':
-      log.debug(`${e.mailbox} / ${e.folder}: saved ${e.fileName} (${formatBytes(e.bytes)})`);
+      log.debug(() => `${e.mailbox} / ${e.folder}: saved ${e.fileName} (${formatBytes(e.bytes)})`);
       break;
     case 'folder-done': {
       const r = e.report;

@@ -110,7 +110,7 @@ function logRestoreEvent(log: Logger, e: RestoreEvent): void {
       log.info(`${e.local} → ${e.target}: ${e.toUpload} to upload, ${e.present} already there${e.create ? ' (new folder)' : ''}`);
       break;
     case 'message-uploaded':
-      log.debug(`${e.target}: uploaded ${e.fileName} (${formatBytes(e.bytes)})`);
+      log.debug(() => `${e.target}: uploaded ${e.fileName} (${formatBytes(e.bytes)})`);
       break;
     case 'progress':
       log.info(`${e.target}: ${formatCount(e.done)} of ${formatCount(e.total)} uploaded`);
