@@ -21,6 +21,14 @@ describe('NameColumn', () => {
     expect(() => column.get(names.length)).toThrow(RangeError);
     expect(() => column.get(-1)).toThrow(RangeError);
   });
+
+  it('keeps names across many chunks, and one larger than a chunk', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `m/INBOX/${String(i).repeat(1 + i)}${'x'.repeat(60_000)}.eml`);
+    names.splice(7, 0, `m/Big/${'é'.repeat(400_000)}.eml`, 'm/after/the/big/one.eml');
+    const column = new NameColumn();
+    for (const n of names) column.push(n);
+    expect(Array.from({ length: column.count }, (_, i) => column.get(i))).toEqual(names);
+  });
 });
 
 describe('FileList', () => {
