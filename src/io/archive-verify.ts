@@ -52,7 +52,13 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
   // a name index (memory: some 100 bytes an entry) is built only if that ever does not hold.
   let index: Map<string, number> | undefined;
   const nameIndex = () => new Map(Array.from({ length: wanted.length }, (_, i) => [wanted.at(i)?.name ?? '', i]));
-  const find = (name: string, k: number) => (k < wanted.length && wanted.at(k)?.name === name ? k : (index ??= nameIndex()).get(name));
+  /** The expected entry of this name, and its index: entry k read once when the order holds. */
+  const find = (name: string, k: number): [number, ExpectedEntry | undefined] | undefined => {
+    const inOrder = k < wanted.length ? wanted.at(k) : undefined;
+    if (inOrder?.name === name) return [k, inOrder];
+    const i = (index ??= nameIndex()).get(name);
+    return i === undefined ? undefined : [i, wanted.at(i)];
+  };
   const seen = new Uint8Array(wanted.length);
   const workers = opts.fullRead ? new ZipWorkers() : undefined;
   const inFlight = (workers?.size ?? 1) * TASKS_PER_WORKER;
@@ -87,8 +93,7 @@ export async function verifyArchive(zipPath: string, opts: VerifyOptions): Promi
       result.entries++;
       result.bytes += entry.uncompressedSize;
       if (opts.expected) {
-        const i = find(name, result.entries - 1);
-        const want = i === undefined ? undefined : wanted.at(i);
+        const [i, want] = find(name, result.entries - 1) ?? [];
         if (i === undefined || !want) problem(`${name}: in the archive but not written by this run`);
         else if (seen[i]) problem(`${name}: in the archive twice`);
         else if (entry.uncompressedSize !== want.size) problem(`${name}: ${entry.uncompressedSize} bytes recorded, ${want.size} written`);

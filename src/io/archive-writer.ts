@@ -111,7 +111,7 @@ export async function writeArchive(partialPath: string, processFolder: string, f
   // The workers compress into these and the archive is written from them: the same memory for
   // every batch (see zip-worker-source.ts for why that matters).
   const free: Uint8Array[] = Array.from({ length: workers.size * TASKS_PER_WORKER }, () => new Uint8Array(new SharedArrayBuffer(SLOT_BYTES)));
-  const started = new Map<number, { slot: Uint8Array; reply: Promise<DeflateReply> }>();
+  const started = new Map<number, { batch: OwnFile[]; slot: Uint8Array; reply: Promise<DeflateReply> }>();
   const start = (k: number) => {
     const b = plan[k];
     if (!b || b.stream || started.has(k)) return;
@@ -121,7 +121,7 @@ export async function writeArchive(partialPath: string, processFolder: string, f
     const reply = workers.deflate(batch.map((f) => ({ path: pathOf(f), name: f.name, size: f.size })), level, slot);
     // Awaited in turn; a failure before that turn must not count as unhandled.
     reply.catch(() => undefined);
-    started.set(k, { slot, reply });
+    started.set(k, { batch, slot, reply });
   };
   try {
     for (let k = 0; k < plan.length; k++) {
@@ -147,7 +147,7 @@ export async function writeArchive(partialPath: string, processFolder: string, f
       started.delete(k);
       let at = 0;
       await zip.addCompressed(reply.items.map((item, n) => {
-        const f = file(b.first + n);
+        const f = task.batch[n] as OwnFile;
         crc32[b.first + n] = item.crc32;
         const data = task.slot.subarray(at, (at += item.compressedSize));
         return { meta: meta(f), method: item.method, crc32: item.crc32, size: f.size, data };

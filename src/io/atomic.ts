@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
@@ -26,6 +27,13 @@ export function isTempName(name: string): boolean {
  * under its final name, which a later run would take for a message already backed up. The flush
  * (fdatasync) is cheap when several writes are in flight (see README "Durability").
  */
+// Callback fs calls on plain descriptors: no FileHandle object per file.
+const open = promisify(fs.open);
+const write = promisify(fs.write);
+const fdatasync = promisify(fs.fdatasync);
+const close = promisify(fs.close);
+const rename = promisify(fs.rename);
+
 export async function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
   const tmp = tempPathFor(finalPath);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -33,24 +41,24 @@ export async function writeFileAtomic(finalPath: string, data: Buffer | string, 
   try {
     // Plain descriptors, not FileHandles: half the main thread's CPU per file (10,000 files of
     // 31 KB: 0.30 s instead of 0.58-0.66 s), which a full backup pays once per message.
-    const fd = await call<number>(fs.open, tmp, 'wx', opts.mode ?? 0o600);
+    const fd = await open(tmp, 'wx', opts.mode ?? 0o600);
     created = true;
     let failed = true;
     try {
       for (let at = 0; at < bytes.length; ) {
-        const n = await call<number>(fs.write, fd, bytes, at, bytes.length - at, null);
+        const { bytesWritten: n } = await write(fd, bytes, at, bytes.length - at, null);
         if (n === 0) throw Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp });
         at += n;
       }
-      if (opts.sync !== false) await call(fs.fdatasync, fd);
+      if (opts.sync !== false) await fdatasync(fd);
       failed = false;
     } finally {
       // After a failed write the write's error is the one to report, not the close's.
-      await call(fs.close, fd).catch((err: unknown) => {
+      await close(fd).catch((err: unknown) => {
         if (!failed) throw err;
       });
     }
-    await call(fs.rename, tmp, finalPath);
+    await rename(tmp, finalPath);
   } catch (err) {
     // A temp name that was taken ('wx' refused it) belongs to someone else: leave it.
     if (created) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
@@ -81,9 +89,4 @@ export async function streamToFileAtomic(finalPath: string, stream: Readable, op
     if (created) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
-}
-
-/** A callback-style fs call as a promise. */
-function call<T = void>(fn: (...args: never[]) => void, ...args: unknown[]): Promise<T> {
-  return new Promise<T>((resolve, reject) => (fn as (...a: unknown[]) => void)(...args, (err: Error | null, value: T) => (err ? reject(err) : resolve(value))));
 }
