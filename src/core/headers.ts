@@ -51,3 +51,28 @@ export function messageIdOf(raw: Buffer): string | undefined {
   const head = raw.subarray(0, cut.length ? Math.min(...cut) + 2 : Math.min(raw.length, 256 * 1024));
   return parseHeaderFields(head)['message-id'];
 }
+
+/**
+ * What BODY.PEEK[HEADER.FIELDS (names)] returns, cut from a whole raw message: the named fields'
+ * lines (with their folded continuations) in their order, bytes untouched, up to the first empty
+ * line. A message read in one FETCH is then named exactly as one whose fields were fetched first.
+ */
+export function headerFieldsOf(raw: Buffer, names: readonly string[]): Buffer {
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const kept: Buffer[] = [];
+  let keep = false;
+  for (let at = 0; at < raw.length; ) {
+    const nl = raw.indexOf(0x0a, at);
+    const next = nl < 0 ? raw.length : nl + 1;
+    const first = raw[at];
+    // An empty line (LF or CRLF) ends the header block.
+    if (first === 0x0a || (first === 0x0d && raw[at + 1] === 0x0a)) break;
+    if (first !== 0x20 && first !== 0x09) {
+      const colon = raw.subarray(at, next).indexOf(0x3a);
+      keep = colon > 0 && wanted.has(raw.toString('latin1', at, at + colon).trim().toLowerCase());
+    }
+    if (keep) kept.push(raw.subarray(at, next));
+    at = next;
+  }
+  return Buffer.concat(kept);
+}

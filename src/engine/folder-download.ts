@@ -1,5 +1,5 @@
 import type { FolderStore } from '../io/folder-store.js';
-import type { ImapSource, MessageMeta } from '../io/imap-source.js';
+import { metaOfBody, type Body, type ImapSource, type MessageMeta } from '../io/imap-source.js';
 import type { FolderReport } from '../core/report.js';
 import type { FolderJob } from './folder-sync.js';
 import { WriteQueue } from './write-queue.js';
@@ -27,13 +27,33 @@ export interface Planned {
   twinOf?: string;
 }
 
+/** Messages below STREAM_THRESHOLD not planned yet: each is named from its own bytes on arrival. */
+export interface Unnamed {
+  uids: number[];
+  name: (meta: MessageMeta) => Planned;
+}
+
 /**
- * Downloads the planned messages of one part of a folder. Returns the UIDs that are settled: on
- * disk, skipped as a byte-identical twin, or gone from the server meanwhile.
+ * Downloads the planned messages of one part of a folder, and the unnamed ones. Returns the UIDs
+ * that are settled: on disk, skipped as a byte-identical twin, or gone from the server meanwhile.
  */
-export async function download(source: ImapSource, store: FolderStore, plan: Planned[], job: FolderJob, report: FolderReport, uidValidity: string): Promise<Set<number>> {
+export async function download(source: ImapSource, store: FolderStore, planned: Planned[], job: FolderJob, report: FolderReport, uidValidity: string, unnamed?: Unnamed): Promise<Set<number>> {
   const done = new Set<number>();
+  const plan = [...planned];
   const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
+  const toName = new Set(unnamed?.uids);
+  const small = (p: Planned) => p.meta.size < STREAM_THRESHOLD;
+  const twins = plan.filter((p) => small(p) && p.twinOf !== undefined).map((p) => p.meta.uid);
+  // Named as it arrives; a twin is set aside for the twins' turn below, once its original is on disk.
+  const arrived = (body: Body): Planned | undefined => {
+    if (!unnamed || !toName.delete(body.uid)) return byUid.get(body.uid);
+    const p = unnamed.name(metaOfBody(body));
+    plan.push(p);
+    byUid.set(body.uid, p);
+    if (p.twinOf === undefined) return p;
+    twins.push(p.meta.uid);
+    return undefined;
+  };
   const saved = (p: Planned, bytes: number) => {
     done.add(p.meta.uid);
     report.newCount++;
@@ -45,20 +65,20 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     await store.write(p.fileName, raw);
     saved(p, raw.length);
   }, raw.length);
-  const small = plan.filter((p) => p.meta.size < STREAM_THRESHOLD);
-  const large = plan.filter((p) => p.meta.size >= STREAM_THRESHOLD);
-  const ranges = chunk(small.filter((p) => p.twinOf === undefined).map((p) => p.meta.uid), RANGE_SIZE);
+  const large = plan.filter((p) => !small(p));
+  const first = plan.filter((p) => small(p) && p.twinOf === undefined).map((p) => p.meta.uid);
+  const ranges = chunk([...first, ...toName].sort((a, b) => a - b), RANGE_SIZE);
   try {
     await shareWork(source, ranges, job, uidValidity, async (conn, range) => {
-      for await (const { uid, source: raw } of conn.bodies(range)) {
-        const p = byUid.get(uid);
-        if (p && !done.has(uid)) await write(p, raw);
+      for await (const body of conn.bodies(range, toName.size > 0)) {
+        const p = arrived(body);
+        if (p && !done.has(body.uid)) await write(p, body.source);
         if (job.signal.aborted) break;
       }
     });
     // Twins last, on one connection, once the message each may duplicate is on disk.
     await queue.drain();
-    const twins = small.filter((p) => p.twinOf !== undefined).map((p) => p.meta.uid);
+    twins.sort((a, b) => a - b);
     for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
       const p = byUid.get(uid);
       if (!p || done.has(uid)) continue;
@@ -94,12 +114,12 @@ export async function download(source: ImapSource, store: FolderStore, plan: Pla
     }
   }
   if (job.signal.aborted) return done;
-  // A message listed by the header fetch but not returned now was expunged meanwhile.
-  for (const p of plan) {
-    if (!done.has(p.meta.uid)) {
+  // A message listed by the header fetch or the search but not returned now was expunged meanwhile.
+  for (const uid of [...plan.map((p) => p.meta.uid), ...toName]) {
+    if (!done.has(uid)) {
       report.vanished++;
-      done.add(p.meta.uid);
-      job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${p.meta.uid} was deleted on the server before it could be downloaded` });
+      done.add(uid);
+      job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
     }
   }
   return done;

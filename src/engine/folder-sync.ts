@@ -7,7 +7,7 @@ import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { chunk, download, type Planned } from './folder-download.js';
+import { chunk, download, STREAM_THRESHOLD, type Planned } from './folder-download.js';
 
 /**
  * New UIDs planned and downloaded at a time. A folder's plan is held until its bodies are on disk,
@@ -60,6 +60,11 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   const uids = opened.messages > 0 && opened.uidNext > from + 1 ? await source.uidsAbove(from) : [];
   const parts = chunk(uids, job.partSize ?? PLAN_PART);
   const planner = new Planner(store);
+  // Nothing on disk when the folder was read (a first backup, or every run after cleaning): no
+  // message can be present, so bodies are fetched at once and named from their own headers,
+  // without a header FETCH first (a fifth of a full backup's CPU, server's and ours, at 10,000).
+  // A dry run only counts, and needs the headers alone.
+  const fresh = store.count === 0 && !job.dryRun;
   report.present = from > 0 ? store.count : 0;
   report.duplicates = 0;
   if (parts.length === 0) planEvent(0, report.present, false);
@@ -67,19 +72,19 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   let lastUid = from;
   for (const [k, part] of parts.entries()) {
     if (job.signal.aborted) break;
-    const plan = await planner.plan(source.headers(part));
+    const plan = fresh ? await planner.planFresh(source, part) : { ...(await planner.plan(source.headers(part))), unnamed: [] };
     report.present += plan.present;
-    planEvent(plan.items.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
+    planEvent(plan.items.length + plan.unnamed.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
     if (job.dryRun) {
       report.wouldDownload = (report.wouldDownload ?? 0) + plan.items.length;
       continue;
     }
-    if (plan.items.length > 0) await store.ensureDir();
-    const done = await download(source, store, plan.items, job, report, opened.uidValidity);
+    if (plan.items.length + plan.unnamed.length > 0) await store.ensureDir();
+    const done = await download(source, store, plan.items, job, report, opened.uidValidity, { uids: plan.unnamed, name: (m) => planner.name(m) });
     // The mark only moves past UIDs that are safely on disk, so an interrupted run loses nothing.
-    const firstMissing = plan.items.find((p) => !done.has(p.meta.uid));
-    if (firstMissing) {
-      lastUid = firstMissing.meta.uid - 1;
+    const firstMissing = [...plan.items.map((p) => p.meta.uid), ...plan.unnamed].sort((a, b) => a - b).find((uid) => !done.has(uid));
+    if (firstMissing !== undefined) {
+      lastUid = firstMissing - 1;
       break;
     }
     lastUid = part[part.length - 1] ?? lastUid;
@@ -96,30 +101,55 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
 class Planner {
   /** `segment1:size` → file name, for every message this run planned: a later copy is a twin. */
   private readonly planned = new Map<string, string>();
+  /** Names given in this part: not all on disk yet, where uniqueName would see them. */
+  private readonly names = new Set<string>();
 
   constructor(private readonly store: FolderStore) {}
 
   async plan(headers: AsyncIterable<MessageMeta>): Promise<{ items: Planned[]; present: number }> {
+    // Names of earlier parts are on disk by now, where uniqueName sees them.
+    this.names.clear();
     const items: Planned[] = [];
-    const names = new Set<string>();
     let present = 0;
     for await (const meta of headers) {
       const seg = segment1(meta);
-      const name = emlFileName(meta, seg);
-      const identity = [seg, meta.size].join(':');
-      const twinOf = this.planned.get(identity);
-      if (twinOf === undefined && ((await this.store.has(seg, name, meta.size)) || (await this.store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
+      const twinOf = this.planned.get(`${seg}:${meta.size}`);
+      if (twinOf === undefined && ((await this.store.has(seg, emlFileName(meta, seg), meta.size)) || (await this.store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
         present++;
       } else {
-        // Names planned in earlier parts are on disk by now, where uniqueName sees them (a dry run
-        // writes nothing, but it only counts).
-        const fileName = this.store.uniqueName(name, names);
-        if (twinOf === undefined) this.planned.set(identity, fileName);
-        names.add(fileName);
-        items.push({ meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) });
+        items.push(this.name(meta, seg));
       }
     }
     return { items, present };
+  }
+
+  /**
+   * For a folder with nothing on disk: only the large messages, streamed later, are named by their
+   * header fields now; the others are named from their bytes as they arrive (`name`).
+   */
+  async planFresh(source: ImapSource, part: number[]): Promise<{ items: Planned[]; present: number; unnamed: number[] }> {
+    const first = part[0];
+    const last = part[part.length - 1];
+    if (first === undefined || last === undefined) return { items: [], present: 0, unnamed: [] };
+    const large = await source.uidsLarger(first, last, STREAM_THRESHOLD - 1);
+    const { items } = await this.plan(source.headers(large, true));
+    const named = new Set(large);
+    return { items, present: 0, unnamed: part.filter((uid) => !named.has(uid)) };
+  }
+
+  /**
+   * A message to download: its name, unique in the folder, or a twin of one planned earlier in the
+   * run (same Message-ID and size), kept only if its bytes differ. Names taken by messages planned
+   * but not yet written count as taken; the rest the store knows (a dry run writes nothing, but it
+   * only counts).
+   */
+  name(meta: MessageMeta, seg = segment1(meta)): Planned {
+    const identity = `${seg}:${meta.size}`;
+    const twinOf = this.planned.get(identity);
+    const fileName = this.store.uniqueName(emlFileName(meta, seg), this.names);
+    if (twinOf === undefined) this.planned.set(identity, fileName);
+    this.names.add(fileName);
+    return { meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) };
   }
 }
 

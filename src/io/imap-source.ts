@@ -2,7 +2,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Readable } from 'node:stream';
 import type { MailboxConfig } from '../core/config-types.js';
 import type { ServerFolder } from '../core/folders.js';
-import { parseHeaderFields } from '../core/headers.js';
+import { headerFieldsOf, parseHeaderFields } from '../core/headers.js';
 import type { MessageHeaders } from '../core/naming.js';
 import { imapAuth } from './imap-auth.js';
 
@@ -19,6 +19,13 @@ export interface ListedFolder extends ServerFolder {
 
 export interface MessageMeta extends MessageHeaders {
   uid: number;
+}
+
+export interface Body {
+  uid: number;
+  source: Buffer;
+  size: number;
+  internalDate: Date;
 }
 
 export const HEADER_FIELDS = ['message-id', 'date', 'subject', 'from', 'to'];
@@ -114,37 +121,42 @@ export class ImapSource {
     return found.filter((uid) => uid > mark).sort((a, b) => a - b);
   }
 
-  /** One pipelined FETCH of the header fields: every UID above a mark, or the UIDs given. */
-  async *headers(which: number | number[]): AsyncGenerator<MessageMeta> {
+  /**
+   * One pipelined FETCH of the header fields: every UID above a mark, or the UIDs given. Given UIDs
+   * are asked for as first:last unless `exact`: in a part of consecutive new UIDs the gaps are
+   * expunged ones (new mail only gets higher UIDs), and the command stays short where 5,000
+   * scattered UIDs would make it 45 KB.
+   */
+  async *headers(which: number | number[], exact = false): AsyncGenerator<MessageMeta> {
     if (Array.isArray(which) && which.length === 0) return;
     const mark = Array.isArray(which) ? 0 : which;
-    // First to last of an ascending part: the gaps are expunged UIDs (new mail only gets higher
-    // ones), and the command stays short where 5,000 scattered UIDs would make it 45 KB.
-    const range = Array.isArray(which) ? `${Math.min(...which)}:${Math.max(...which)}` : `${mark + 1}:*`;
+    const range = !Array.isArray(which) ? `${mark + 1}:*` : exact ? uidSet(which) : `${Math.min(...which)}:${Math.max(...which)}`;
     const query = { uid: true, size: true, internalDate: true, headers: HEADER_FIELDS };
     for await (const msg of this.client.fetch(range, query, { uid: true })) {
       // `n:*` returns the last message even when n is past it.
       if (msg.uid <= mark) continue;
-      const h = parseHeaderFields(msg.headers);
-      yield {
-        uid: msg.uid,
-        size: msg.size ?? 0,
-        internalDate: toDate(msg.internalDate),
-        messageId: h['message-id'],
-        subject: h['subject'],
-        date: h['date'],
-        from: h['from'],
-        to: h['to'],
-      };
+      yield metaOf(msg.uid, msg.size ?? 0, toDate(msg.internalDate), msg.headers);
     }
   }
 
-  /** Bodies (BODY.PEEK[]) of the given UIDs in one FETCH; the iterator holds one message at a time. */
-  async *bodies(uids: number[]): AsyncGenerator<{ uid: number; source: Buffer }> {
+  /**
+   * Bodies (BODY.PEEK[]) of the given UIDs in one FETCH; the iterator holds one message at a time.
+   * With `meta`, RFC822.SIZE and INTERNALDATE come in the same FETCH, for messages named from
+   * their own bytes (a size can differ from the bytes' length on some servers; names use the size).
+   */
+  async *bodies(uids: number[], meta = false): AsyncGenerator<Body> {
     if (uids.length === 0) return;
-    for await (const msg of this.client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
-      if (msg.source) yield { uid: msg.uid, source: msg.source };
+    const query = meta ? { uid: true, source: true, size: true, internalDate: true } : { uid: true, source: true };
+    for await (const msg of this.client.fetch(uidSet(uids), query, { uid: true })) {
+      if (msg.source) yield { uid: msg.uid, source: msg.source, size: msg.size ?? msg.source.length, internalDate: toDate(msg.internalDate) };
     }
+  }
+
+  /** Of the UIDs `first:last`, those of messages larger than `bytes` (RFC822.SIZE), in one SEARCH. */
+  async uidsLarger(first: number, last: number, bytes: number): Promise<number[]> {
+    const found = await this.client.search({ uid: `${first}:${last}`, larger: bytes }, { uid: true });
+    if (!Array.isArray(found)) throw new Error('the server did not answer UID SEARCH (connection lost or command refused)');
+    return found.filter((uid) => uid >= first && uid <= last).sort((a, b) => a - b);
   }
 
   /** A streamed body for large messages; never call inside a fetch loop (imapflow issue 284). */
@@ -176,6 +188,16 @@ export class ImapSource {
       this.closed = true;
     }
   }
+}
+
+/** What headers() gives for a message, from the message itself: the same fields, so the same name. */
+export function metaOfBody(body: Body): MessageMeta {
+  return metaOf(body.uid, body.size, body.internalDate, headerFieldsOf(body.source, HEADER_FIELDS));
+}
+
+function metaOf(uid: number, size: number, internalDate: Date, fields: Buffer | undefined): MessageMeta {
+  const h = parseHeaderFields(fields);
+  return { uid, size, internalDate, messageId: h['message-id'], subject: h['subject'], date: h['date'], from: h['from'], to: h['to'] };
 }
 
 /** Compact UID set (`1:5,7,9:12`) so one command covers any selection. */

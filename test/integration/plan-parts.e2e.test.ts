@@ -53,8 +53,19 @@ const markOf = (processFolder: string) =>
   (JSON.parse(fs.readFileSync(path.join(processFolder, '.imap-backup-tool', 'state', `${USER}.json`), 'utf8')) as { folders: Record<string, { lastUid: number }> }).folders['INBOX'];
 
 describe('a folder planned in parts', () => {
-  it('backs up every distinct message once, with twins and name collisions across parts', async () => {
+  // With nothing on disk the bodies come in one FETCH and are named as they arrive; with a file
+  // already there the header fields are fetched and planned first. Both must end the same.
+  it.each([
+    ['nothing on disk: named on arrival', false],
+    ['a file already there: planned from the header fields', true],
+  ])('backs up every distinct message once, with twins and name collisions across parts (%s)', async (_, occupied) => {
     const { ws, config } = workspace();
+    const earlier = path.join(ws.processFolder, USER, 'INBOX', `${'0'.repeat(32)}__earlier__01-Jan-2020-000000.eml`);
+    if (occupied) {
+      fs.mkdirSync(path.dirname(earlier), { recursive: true });
+      fs.writeFileSync(earlier, makeMessage({ messageId: '<earlier@x>', subject: 'earlier' }));
+    }
+    const before = await server.stats(USER);
     const events: BackupEvent[] = [];
     const marks: (number | undefined)[] = [];
     const report = await runBackup(config, {
@@ -70,10 +81,13 @@ describe('a folder planned in parts', () => {
     expect(folder?.error).toBeUndefined();
     expect(events.filter((e) => e.type === 'folder-plan').map((e) => e.type === 'folder-plan' && [e.part, e.parts, e.toDownload])).toEqual([[1, 4, 3], [2, 4, 3], [3, 4, 3], [4, 4, 2]]);
     const files = readTree(path.join(ws.processFolder, USER, 'INBOX'));
+    if (occupied) expect(files.delete(path.relative(path.join(ws.processFolder, USER, 'INBOX'), earlier))).toBe(true);
     expect(files.size).toBe(10);
     expect(new Set([...files.values()].map(sha))).toEqual(new Set(messages.map(sha)));
     expect(folder?.duplicates).toBe(1);
     expect(folder?.newCount).toBe(10);
+    // Header fields only where something could already be on disk.
+    expect((await server.stats(USER)).fetchHdrCount - before.fetchHdrCount).toBe(occupied ? 11 : 0);
     const names = [...files.keys()].map((n) => path.basename(n));
     expect(names.filter((n) => n.includes('__twin__'))).toHaveLength(2);
     expect(names.filter((n) => n.includes('__coll__'))).toHaveLength(2);
