@@ -20,6 +20,25 @@ const TOOLS = arg('tools', 'ours,binary,mbsync,offlineimap').split(',');
 const PROFILE = process.argv.includes('--profile') ? arg('profile', '') : '';
 const OFFLINEIMAP_RUNS = Number(arg('offlineimap-runs', '1'));
 
+/**
+ * The Node that runs `dist/cli.cjs`: by default the supported LTS the executables are built from
+ * (fetched by `npm run build:bin` into .cache), so the CLI row measures what a user on a supported
+ * Node gets, not whatever runs the bench (this machine's Node 20 is past its end of life).
+ * `--cli-node current` uses the bench's own Node; `--cli-node <path>` any other.
+ */
+function cliNode(): string {
+  const chosen = arg('cli-node', '');
+  if (chosen === 'current') return process.execPath;
+  if (chosen) return path.resolve(chosen);
+  const pins = JSON.parse(fs.readFileSync('build/node-binaries.json', 'utf8')) as { version: string; targets: Record<string, { package: string; binary: string }> };
+  const pin = pins.targets['linux-x64'];
+  const pinned = pin ? path.resolve('.cache', 'node-bin', `${pin.package}-${pins.version}`, path.basename(pin.binary)) : '';
+  if (pinned && fs.existsSync(pinned)) return pinned;
+  console.log(`CLI: the pinned Node ${pins.version} is not in .cache (npm run build:bin fetches it); running on ${process.version}`);
+  return process.execPath;
+}
+const CLI_NODE = cliNode();
+
 interface Sample { wall: number; rssMb: number }
 const results: Record<string, Record<string, Sample[]>> = {};
 const record = (tool: string, scenario: string, s: Sample) => ((results[tool] ??= {})[scenario] ??= []).push(s);
@@ -89,10 +108,10 @@ try {
   const binary = path.resolve('dist/bin/imap-backup-tool-linux-x64');
   /** Our two builds, without their --config. */
   const ourCommand: Record<string, string[]> = {
-    ours: [process.execPath, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs')],
+    ours: [CLI_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs')],
     binary: [binary],
   };
-  const program: Record<string, string> = { ours: process.execPath, binary, mbsync: 'mbsync', offlineimap: 'offlineimap' };
+  const program: Record<string, string> = { ours: CLI_NODE, binary, mbsync: 'mbsync', offlineimap: 'offlineimap' };
   const commands: Record<string, (dir: string) => string[]> = {
     ours: (dir) => [...(ourCommand['ours'] as string[]), '--config', ourConfig(server, target, dir, folderList)],
     binary: (dir) => [...(ourCommand['binary'] as string[]), '--config', ourConfig(server, target, dir, folderList)],
@@ -205,9 +224,10 @@ function report(bytes: number): void {
     if (results[ours]?.['zip'] && results['zip -r -6']) ratios.push(`zip stage speed ours/zip -r -6: ${(med('zip -r -6', 'zip') / med(ours, 'zip')).toFixed(2)}x (higher is faster)`);
   }
   const text = `${lines.join('\n')}\n\n${ratios.join('\n')}\n`;
-  console.log(`\n${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, median of ${RUNS} runs (min–max)\n\n${text}`);
+  const cliVersion = spawnSync(CLI_NODE, ['--version']).stdout.toString().trim();
+  console.log(`\n${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, median of ${RUNS} runs (min–max); ours = node ${cliVersion} dist/cli.cjs\n\n${text}`);
   fs.mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  fs.writeFileSync(file, JSON.stringify({ messages: MESSAGES, bytes, runs: RUNS, machine: { cores: os.cpus().length, model: os.cpus()[0]?.model }, results }, null, 1));
+  fs.writeFileSync(file, JSON.stringify({ messages: MESSAGES, bytes, runs: RUNS, cliNode: cliVersion, machine: { cores: os.cpus().length, model: os.cpus()[0]?.model }, results }, null, 1));
   console.log(`written: ${file}`);
 }

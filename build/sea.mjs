@@ -51,7 +51,8 @@ const generator = await nodeBinary('linux-x64', path.join(CACHE, 'node-bin'));
  * the full backup: objects promoted too early make more full collections. Measured at 100,000
  * messages, binary, alternated twice (wall, user CPU, peak RSS):
  *   1 MB 65/61 s, 48 s, 146/150 MB · 2 MB 58/54 s, 37-40 s, 145/140 MB · 4 MB 57/51 s, 35-37 s, 144/150 MB;
- * zip stage 192 / 180 / 192 MB, same speed.
+ * zip stage 192 / 180 / 192 MB, same speed. `node cli.cjs` takes the same flag when it restarts
+ * (YOUNG_GENERATION in src/cli/allocator.ts).
  */
 const EXEC_ARGV = ['--max-semi-space-size=2'];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocatorReexec, MALLOC_TUNABLE, type ProcessFacts } from '../../src/cli/allocator.js';
+import { allocatorReexec, MALLOC_TUNABLE, YOUNG_GENERATION, type ProcessFacts } from '../../src/cli/allocator.js';
 
 const base: ProcessFacts = {
   platform: 'linux',
@@ -17,6 +17,8 @@ describe('starting again with a fixed malloc mmap threshold', () => {
   it.each<[string, Partial<ProcessFacts>, string[] | undefined, string | undefined]>([
     ['the Linux executable: its own arguments, not its argv[1] copy', {}, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], MALLOC_TUNABLE],
     ['plain node: its flags and the script again', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--max-semi-space-size=1'], argv: ['/usr/bin/node', '/app/cli.cjs', '--verbose'] }, ['/usr/bin/node', '--max-semi-space-size=1', '/app/cli.cjs', '--verbose'], MALLOC_TUNABLE],
+    ['plain node gets the executable\'s young generation', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--no-warnings'], argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', YOUNG_GENERATION, '--no-warnings', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['unless NODE_OPTIONS sets one', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max-semi-space-size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '/app/cli.cjs'], MALLOC_TUNABLE],
     ['other tunables are kept', { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } }, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], `glibc.pthread.rseq=0:${MALLOC_TUNABLE}`],
     ['already started again (or the admin tuned malloc): never a loop', { env: { GLIBC_TUNABLES: MALLOC_TUNABLE } }, undefined, undefined],
     ['an admin malloc setting is left alone', { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } }, undefined, undefined],
