@@ -31,7 +31,8 @@ function cliNode(): string {
   if (chosen === 'current') return process.execPath;
   if (chosen) return path.resolve(chosen);
   const pins = JSON.parse(fs.readFileSync('build/node-binaries.json', 'utf8')) as { version: string; targets: Record<string, { package: string; binary: string }> };
-  const pin = pins.targets['linux-x64'];
+  // The bench runs on Linux (Dovecot, mbsync); the executables' Node is pinned for x64 there.
+  const pin = process.platform === 'linux' && process.arch === 'x64' ? pins.targets['linux-x64'] : undefined;
   const pinned = pin ? path.resolve('.cache', 'node-bin', `${pin.package}-${pins.version}`, path.basename(pin.binary)) : '';
   if (pinned && fs.existsSync(pinned)) return pinned;
   console.log(`CLI: the pinned Node ${pins.version} is not in .cache (npm run build:bin fetches it); running on ${process.version}`);
@@ -224,7 +225,7 @@ function report(bytes: number): void {
     if (results[ours]?.['zip'] && results['zip -r -6']) ratios.push(`zip stage speed ours/zip -r -6: ${(med('zip -r -6', 'zip') / med(ours, 'zip')).toFixed(2)}x (higher is faster)`);
   }
   const text = `${lines.join('\n')}\n\n${ratios.join('\n')}\n`;
-  const cliVersion = spawnSync(CLI_NODE, ['--version']).stdout.toString().trim();
+  const cliVersion = spawnSync(CLI_NODE, ['--version']).stdout?.toString().trim() ?? '?';
   console.log(`\n${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, median of ${RUNS} runs (min–max); ours = node ${cliVersion} dist/cli.cjs\n\n${text}`);
   fs.mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

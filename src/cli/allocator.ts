@@ -16,9 +16,10 @@
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=131072';
 
 /**
- * The V8 flag the executable's blob carries (build/sea.mjs, where it is measured): plain node
- * restarting for malloc takes it too, so `node cli.cjs` runs as the executable does. Where the
- * admin set a semi-space size (command line or NODE_OPTIONS), theirs is kept.
+ * The V8 flag the executable's blob carries (build/sea.mjs, where it is measured). Plain node takes
+ * it too when it restarts for malloc (Linux, Node 22.15 and later), so `node cli.cjs` then runs
+ * as the executable does; where the admin set a semi-space size (command line or NODE_OPTIONS,
+ * either spelling), theirs is kept.
  */
 export const YOUNG_GENERATION = '--max-semi-space-size=2';
 
@@ -55,7 +56,7 @@ export function allocatorReexec(p: ProcessFacts): Reexec | undefined {
   env['GLIBC_TUNABLES'] = tunables ? `${tunables}:${MALLOC_TUNABLE}` : MALLOC_TUNABLE;
   // A single executable gets argv[1] = argv[0] from Node and its execArgv from its own blob;
   // plain node needs its flags and the script path again, and gets the blob's young generation.
-  const young = [...p.execArgv, p.env['NODE_OPTIONS'] ?? ''].some((f) => f.includes('semi-space')) ? [] : [YOUNG_GENERATION];
+  const young = [...p.execArgv, p.env['NODE_OPTIONS'] ?? ''].some((f) => f.replace(/_/g, '-').includes('semi-space')) ? [] : [YOUNG_GENERATION];
   const args = p.isSea ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...young, ...p.execArgv, ...p.argv.slice(1)];
   return { file: p.execPath, args, env };
 }

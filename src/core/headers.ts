@@ -69,7 +69,10 @@ export function headerFieldsOf(raw: Buffer, names: readonly string[]): Buffer {
     if (first === 0x0a || (first === 0x0d && raw[at + 1] === 0x0a)) break;
     if (first !== 0x20 && first !== 0x09) {
       const colon = raw.subarray(at, next).indexOf(0x3a);
-      keep = colon > 0 && wanted.has(raw.toString('latin1', at, at + colon).trim().toLowerCase());
+      // A field's name ends at the colon, less the spaces and tabs before it (and nothing else).
+      let end = at + colon;
+      while (end > at && (raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+      keep = colon > 0 && wanted.has(raw.toString('latin1', at, end).toLowerCase());
     }
     if (keep) kept.push(raw.subarray(at, next));
     at = next;

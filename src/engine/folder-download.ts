@@ -1,5 +1,5 @@
 import type { FolderStore } from '../io/folder-store.js';
-import { metaOfBody, type Body, type ImapSource, type MessageMeta } from '../io/imap-source.js';
+import { metaOfBody, uidSet, type Body, type ImapSource, type MessageMeta } from '../io/imap-source.js';
 import type { FolderReport } from '../core/report.js';
 import type { FolderJob } from './folder-sync.js';
 import { WriteQueue } from './write-queue.js';
@@ -72,26 +72,11 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     await shareWork(source, ranges, job, uidValidity, async (conn, range) => {
       for await (const body of conn.bodies(range, toName.size > 0)) {
         const p = arrived(body);
-        if (p && !done.has(body.uid)) await write(p, body.source);
+        // A twin is written only by the twins' turn, after its bytes are compared.
+        if (p && p.twinOf === undefined && !done.has(body.uid)) await write(p, body.source);
         if (job.signal.aborted) break;
       }
     });
-    // Twins last, on one connection, once the message each may duplicate is on disk.
-    await queue.drain();
-    twins.sort((a, b) => a - b);
-    for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
-      const p = byUid.get(uid);
-      if (!p || done.has(uid)) continue;
-      // Same Message-ID and size as a message saved earlier in this run: a second copy of it on the
-      // server is skipped; different bytes (rare, but real) are a different message and are kept.
-      if (p.twinOf !== undefined && (await store.sameBytes(p.twinOf, raw))) {
-        done.add(uid);
-        report.duplicates++;
-      } else {
-        await write(p, raw);
-        await queue.drain();
-      }
-    }
   } finally {
     // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
     await queue.drain();
@@ -101,7 +86,29 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     const stream = await conn.stream(p.meta.uid);
     if (stream) saved(p, await store.writeStream(p.fileName, stream));
   });
-  // Large twins one by one, once the message each may repeat is on disk: compared file to file.
+  // Twins last, on one connection, once every message each may repeat is on disk.
+  try {
+    twins.sort((a, b) => a - b);
+    for await (const { uid, source: raw } of source.bodies(job.signal.aborted ? [] : twins)) {
+      const p = byUid.get(uid);
+      if (!p || done.has(uid)) continue;
+      // Same Message-ID and size as a message saved earlier: a second copy of it on the server is
+      // skipped; different bytes (rare, but real) are a different message and are kept, unless an
+      // earlier run saved them.
+      const copy = p.twinOf === undefined ? undefined : await store.copyOf(p.twinOf, raw);
+      if (copy !== undefined) {
+        done.add(uid);
+        if (copy === p.twinOf) report.duplicates++;
+        else report.present++;
+      } else {
+        await write(p, raw);
+        await queue.drain();
+      }
+    }
+  } finally {
+    await queue.drain();
+  }
+  // Large twins one by one: compared file to file.
   for (const p of large.filter((x) => x.twinOf !== undefined)) {
     if (job.signal.aborted) return done;
     const stream = await source.stream(p.meta.uid);
@@ -114,15 +121,24 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     }
   }
   if (job.signal.aborted) return done;
-  // A message listed by the header fetch or the search but not returned now was expunged meanwhile.
-  for (const uid of [...plan.map((p) => p.meta.uid), ...toName]) {
-    if (!done.has(uid)) {
-      report.vanished++;
-      done.add(uid);
-      job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
-    }
-  }
+  await settleMissing(source, [...plan.map((p) => p.meta.uid), ...toName].filter((uid) => !done.has(uid)), job, report, done);
   return done;
+}
+
+/**
+ * A message listed by the header FETCH or the SEARCH but not returned by the body FETCH was
+ * expunged meanwhile, if the server no longer lists it. One it still lists was left out for
+ * another reason: the folder fails, its mark stays before it, and the next run tries it again.
+ */
+async function settleMissing(source: ImapSource, missing: number[], job: FolderJob, report: FolderReport, done: Set<number>): Promise<void> {
+  if (missing.length === 0) return;
+  const listed = await source.uidsIn(missing);
+  if (listed.length > 0) throw new Error(`the server lists ${listed.length === 1 ? `UID ${listed[0]}` : `${listed.length} messages (UIDs ${uidSet(listed)})`} in ${job.resolved.path} but did not send ${listed.length === 1 ? 'it' : 'them'}; ${listed.length === 1 ? 'it is' : 'they are'} tried again on the next run`);
+  for (const uid of missing) {
+    report.vanished++;
+    done.add(uid);
+    job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
+  }
 }
 
 /**

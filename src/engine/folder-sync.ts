@@ -103,21 +103,45 @@ class Planner {
   private readonly planned = new Map<string, string>();
   /** Names given in this part: not all on disk yet, where uniqueName would see them. */
   private readonly names = new Set<string>();
+  /** Files found on disk for a message of this run: no other message counts as saved by them. */
+  private readonly claimed = new Set<string>();
 
   constructor(private readonly store: FolderStore) {}
 
   async plan(headers: AsyncIterable<MessageMeta>): Promise<{ items: Planned[]; present: number }> {
     // Names of earlier parts are on disk by now, where uniqueName sees them.
     this.names.clear();
+    const metas: MessageMeta[] = [];
+    for await (const meta of headers) metas.push(meta);
+    const segs = metas.map((meta) => segment1(meta));
+    const found: (string | undefined)[] = [];
+    // Each file is matched to one message at most: first where its length is the message's size
+    // (the tool's own files, or the original tool's by Message-ID), then by name or Message-ID
+    // alone, which is all there is where a server's sizes differ from the bytes it sends.
+    const claim = (i: number, file: string | undefined) => {
+      if (file !== undefined) this.claimed.add((found[i] = file));
+    };
+    const looked = (i: number) => found[i] !== undefined || this.planned.has(`${segs[i]}:${metas[i]?.size}`);
+    for (const bySize of [true, false]) {
+      for (const [i, meta] of metas.entries()) {
+        if (looked(i)) continue;
+        const seg = segs[i] as string;
+        const name = emlFileName(meta, seg);
+        const mine = bySize ? await this.store.matchBySize(seg, name, meta.size, this.claimed) : this.store.matchByName(seg, name, this.claimed);
+        claim(i, mine ?? (await this.store.matchLegacy(legacySegment1(meta.messageId), meta.messageId, this.claimed, bySize ? meta.size : undefined)));
+      }
+    }
     const items: Planned[] = [];
     let present = 0;
-    for await (const meta of headers) {
-      const seg = segment1(meta);
-      const twinOf = this.planned.get(`${seg}:${meta.size}`);
-      if (twinOf === undefined && ((await this.store.has(seg, emlFileName(meta, seg), meta.size)) || (await this.store.hasLegacy(legacySegment1(meta.messageId), meta.messageId)))) {
-        present++;
-      } else {
+    for (const [i, meta] of metas.entries()) {
+      const file = found[i];
+      const seg = segs[i] as string;
+      if (file === undefined) {
         items.push(this.name(meta, seg));
+      } else {
+        present++;
+        // A later copy of this message is a twin of the file found for it.
+        if (!this.planned.has(`${seg}:${meta.size}`)) this.planned.set(`${seg}:${meta.size}`, file);
       }
     }
     return { items, present };

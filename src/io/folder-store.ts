@@ -56,12 +56,24 @@ export class FolderStore {
     return this.emlCount;
   }
 
-  async has(segment1: string, fileName: string, size: number): Promise<boolean> {
-    const names = this.index().bySegment.get(segment1);
-    if (!names) return false;
-    if (names.includes(fileName)) return true;
-    for (const name of names) if ((await this.sizeOf(name)) === size) return true;
-    return false;
+  /**
+   * The file that holds this message, by its size: the file of its exact name if its length is the
+   * message's size, else any file with its segment1 and that length. Files already matched to
+   * another message of the run (`claimed`) do not count: two messages that share a name, or a
+   * Message-ID and a size, are never both taken for one file (a run interrupted between writing
+   * the first and the second would otherwise skip the second for good).
+   */
+  async matchBySize(segment1: string, fileName: string, size: number, claimed: ReadonlySet<string>): Promise<string | undefined> {
+    const names = this.index().bySegment.get(segment1)?.filter((name) => !claimed.has(name));
+    if (!names) return undefined;
+    if (names.includes(fileName) && (await this.sizeOf(fileName)) === size) return fileName;
+    for (const name of names) if ((await this.sizeOf(name)) === size) return name;
+    return undefined;
+  }
+
+  /** By its exact name alone: for servers whose RFC822.SIZE is not the length of what they send. */
+  matchByName(segment1: string, fileName: string, claimed: ReadonlySet<string>): string | undefined {
+    return !claimed.has(fileName) && this.index().bySegment.get(segment1)?.includes(fileName) ? fileName : undefined;
   }
 
   /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
@@ -84,13 +96,25 @@ export class FolderStore {
    * The original tool named files by a hash of only part of the Message-ID, so a match on that
    * hash alone would repeat its collisions (`<1@a>` vs `<1@b>`). Confirm by the file's own header.
    */
-  async hasLegacy(legacySegment: string | undefined, messageId: string | undefined): Promise<boolean> {
+  async matchLegacy(legacySegment: string | undefined, messageId: string | undefined, claimed: ReadonlySet<string>, size?: number): Promise<string | undefined> {
     const names = legacySegment ? this.index().bySegment.get(legacySegment) : undefined;
-    if (!names || !messageId) return false;
+    if (!names || !messageId) return undefined;
     for (const name of names) {
-      if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return true;
+      if (claimed.has(name) || (size !== undefined && (await this.sizeOf(name)) !== size)) continue;
+      if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return name;
     }
-    return false;
+    return undefined;
+  }
+
+  /** The twin's file, or else a file found by scan() with its segment1, that holds exactly these bytes. */
+  async copyOf(twinOf: string, data: Buffer): Promise<string | undefined> {
+    const seg = segment1Of(twinOf);
+    const scanned = seg === undefined ? [] : (this.index().bySegment.get(seg) ?? []);
+    for (const name of new Set([twinOf, ...scanned])) {
+      if (name !== twinOf && (await this.sizeOf(name)) !== data.length) continue;
+      if (await this.sameBytes(name, data)) return name;
+    }
+    return undefined;
   }
 
   async ensureDir(): Promise<void> {

@@ -148,8 +148,18 @@ export class ImapSource {
     if (uids.length === 0) return;
     const query = meta ? { uid: true, source: true, size: true, internalDate: true } : { uid: true, source: true };
     for await (const msg of this.client.fetch(uidSet(uids), query, { uid: true })) {
-      if (msg.source) yield { uid: msg.uid, source: msg.source, size: msg.size ?? msg.source.length, internalDate: toDate(msg.internalDate) };
+      // As headers() does when a server leaves them out: the same fallbacks give the same name.
+      if (msg.source) yield { uid: msg.uid, source: msg.source, size: msg.size ?? 0, internalDate: toDate(msg.internalDate) };
     }
+  }
+
+  /** Which of these UIDs the open folder still holds, in one SEARCH. */
+  async uidsIn(uids: number[]): Promise<number[]> {
+    if (uids.length === 0) return [];
+    const found = await this.client.search({ uid: uidSet(uids) }, { uid: true });
+    if (!Array.isArray(found)) throw new Error('the server did not answer UID SEARCH (connection lost or command refused)');
+    const asked = new Set(uids);
+    return found.filter((uid) => asked.has(uid)).sort((a, b) => a - b);
   }
 
   /** Of the UIDs `first:last`, those of messages larger than `bytes` (RFC822.SIZE), in one SEARCH. */

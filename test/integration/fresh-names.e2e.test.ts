@@ -27,6 +27,12 @@ const edge = [
   makeMessage({ messageId: null, subject: 'no id', from: 'x@example.org' }),
   makeMessage({ messageId: '<\r\n folded@x>', subject: '=?UTF-8?B?WmHFvMOzxYLEhyBnxJnFm2zEhSBqYcW6xYQ=?=' }),
   makeMessage({ date: null, subject: 'no date' }),
+  Buffer.from('Subject: with a NUL \u0000 inside\r\nMessage-ID: <nul@x>\r\n\r\nb', 'latin1'),
+  Buffer.from('Subject: a bare \r in the middle\r\nMessage-ID: <cr@x>\r\n\r\nb', 'latin1'),
+  Buffer.from(`X-Long: ${'x'.repeat(20_000)}\r\nSubject: after a 20 KB line\r\nMessage-ID: <long@x>\r\n\r\nb`),
+  Buffer.from(' leading continuation\r\nSubject: after it\r\nMessage-ID: <lead@x>\r\n\r\nb'),
+  Buffer.from('Subject\xa0: no-break space before the colon\r\nSubject: the real one\r\nMessage-ID: <nbsp@x>\r\n\r\nb', 'latin1'),
+  Buffer.from('Subject\t : tab and space before the colon\r\nMessage-ID: <tab@x>\r\n\r\nb'),
 ];
 
 beforeAll(async () => {

@@ -96,6 +96,27 @@ describe('a folder planned in parts', () => {
     expect(markOf(ws.processFolder)?.lastUid).toBe(11);
   });
 
+  // A message whose file is missing while another message's file has its name (a run interrupted
+  // between writing two messages that share a name, or a file deleted by hand) is downloaded again:
+  // one file never counts for two messages. The state is removed, so every message is matched anew.
+  it('one file never counts as saved for two messages that share a name or a Message-ID and size', async () => {
+    const { ws, config } = workspace();
+    await runBackup(config, { partSize: 3 });
+    const inbox = path.join(ws.processFolder, USER, 'INBOX');
+    const stateFile = path.join(ws.processFolder, '.imap-backup-tool', 'state', `${USER}.json`);
+    const fileOf = (raw: Buffer) => [...readTree(inbox)].find(([, b]) => b.equals(raw))?.[0];
+    // UID 6 (same id and size as the twin, other bytes), UID 7 (first of two sharing a name), then UID 10 (second).
+    for (const lost of [[messages[5], messages[6]], [messages[9]]] as Buffer[][]) {
+      for (const raw of lost) fs.rmSync(path.join(inbox, fileOf(raw) as string));
+      fs.rmSync(stateFile);
+      const report = await runBackup(config, { partSize: 3 });
+      expect(report.mailboxes[0]?.folders[0]).toMatchObject({ newCount: lost.length, present: 10 - lost.length, duplicates: 1 });
+      const files = readTree(inbox);
+      expect(files.size).toBe(10);
+      expect(new Set([...files.values()].map(sha))).toEqual(new Set(messages.map(sha)));
+    }
+  });
+
   it('an interrupted run keeps the parts it finished; the next run fetches only the rest', async () => {
     const { ws, config } = workspace();
     const controller = new AbortController();

@@ -122,4 +122,25 @@ describe('upgrading from the original tool', () => {
     expect(names).toContain(legacyName);
     expect(names.some((n) => n.startsWith(md5('<abc123@other.org>')))).toBe(true);
   });
+
+  it('of two messages sharing a Message-ID, only the one the original kept counts as saved', async () => {
+    const user = 'legacy2@example.org';
+    await server.addUser(user, PASS);
+    // The original kept one file per Message-ID; here the second message's, which comes later.
+    const first = makeMessage({ messageId: '<twice@example.org>', subject: 'draft', body: 'short\r\n' });
+    const second = makeMessage({ messageId: '<twice@example.org>', subject: 'draft', body: 'the final, longer text\r\n' });
+    await server.seed(user, 'INBOX', [{ raw: first }, { raw: second }]);
+    const ws = writeWorkspace(server, [{ address: user, password: PASS }]);
+    const inbox = path.join(ws.processFolder, user, 'INBOX');
+    fs.mkdirSync(inbox, { recursive: true });
+    const legacyName = `${md5('twice')}__draft__28-Mar-2022-183517.eml`;
+    fs.writeFileSync(path.join(inbox, legacyName), second);
+    const r = await runCli(['--config', ws.configPath]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 new');
+    const files = fs.readdirSync(inbox).map((n) => fs.readFileSync(path.join(inbox, n)));
+    expect(files).toHaveLength(2);
+    expect(files.some((b) => b.equals(first))).toBe(true);
+    expect(files.some((b) => b.equals(second))).toBe(true);
+  });
 });

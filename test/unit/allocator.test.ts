@@ -19,6 +19,7 @@ describe('starting again with a fixed malloc mmap threshold', () => {
     ['plain node: its flags and the script again', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--max-semi-space-size=1'], argv: ['/usr/bin/node', '/app/cli.cjs', '--verbose'] }, ['/usr/bin/node', '--max-semi-space-size=1', '/app/cli.cjs', '--verbose'], MALLOC_TUNABLE],
     ['plain node gets the executable\'s young generation', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--no-warnings'], argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', YOUNG_GENERATION, '--no-warnings', '/app/cli.cjs'], MALLOC_TUNABLE],
     ['unless NODE_OPTIONS sets one', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max-semi-space-size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['in V8\'s other spelling too', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max_semi_space_size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '/app/cli.cjs'], MALLOC_TUNABLE],
     ['other tunables are kept', { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } }, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], `glibc.pthread.rseq=0:${MALLOC_TUNABLE}`],
     ['already started again (or the admin tuned malloc): never a loop', { env: { GLIBC_TUNABLES: MALLOC_TUNABLE } }, undefined, undefined],
     ['an admin malloc setting is left alone', { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } }, undefined, undefined],
