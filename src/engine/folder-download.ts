@@ -98,11 +98,12 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
       const copy = p.twinOf === undefined ? undefined : await store.copyOf(p.twinOf, raw);
       if (copy !== undefined) {
         done.add(uid);
-        if (copy === p.twinOf) report.duplicates++;
+        if (copy === 'this run') report.duplicates++;
         else report.present++;
       } else {
         await write(p, raw);
         await queue.drain();
+        if (p.twinOf !== undefined) store.noteVariant(p.twinOf, p.fileName);
       }
     }
   } finally {

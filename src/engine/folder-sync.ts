@@ -103,8 +103,6 @@ class Planner {
   private readonly planned = new Map<string, string>();
   /** Names given in this part: not all on disk yet, where uniqueName would see them. */
   private readonly names = new Set<string>();
-  /** Files found on disk for a message of this run: no other message counts as saved by them. */
-  private readonly claimed = new Set<string>();
 
   constructor(private readonly store: FolderStore) {}
 
@@ -119,7 +117,7 @@ class Planner {
     // (the tool's own files, or the original tool's by Message-ID), then by name or Message-ID
     // alone, which is all there is where a server's sizes differ from the bytes it sends.
     const claim = (i: number, file: string | undefined) => {
-      if (file !== undefined) this.claimed.add((found[i] = file));
+      if (file !== undefined) this.store.claim((found[i] = file));
     };
     const looked = (i: number) => found[i] !== undefined || this.planned.has(`${segs[i]}:${metas[i]?.size}`);
     for (const bySize of [true, false]) {
@@ -127,8 +125,8 @@ class Planner {
         if (looked(i)) continue;
         const seg = segs[i] as string;
         const name = emlFileName(meta, seg);
-        const mine = bySize ? await this.store.matchBySize(seg, name, meta.size, this.claimed) : this.store.matchByName(seg, name, this.claimed);
-        claim(i, mine ?? (await this.store.matchLegacy(legacySegment1(meta.messageId), meta.messageId, this.claimed, bySize ? meta.size : undefined)));
+        const mine = bySize ? await this.store.matchBySize(seg, name, meta.size) : this.store.matchByName(seg, name);
+        claim(i, mine ?? (await this.store.matchLegacy(legacySegment1(meta.messageId), meta.messageId, bySize ? meta.size : undefined)));
       }
     }
     const items: Planned[] = [];

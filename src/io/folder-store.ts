@@ -21,8 +21,12 @@ export class FolderStore {
   /** segment1 → file names, for every .eml on disk when the folder was scanned. */
   private readonly bySegment = new Map<string, string[]>();
   private readonly sizes = new Map<string, number>();
-  /** Names this run wrote: taken for uniqueName, never matched by has(). */
+  /** Names this run wrote: taken for uniqueName, never matched by matchBySize or matchByName. */
   private readonly written = new Set<string>();
+  /** Per twin's file, the files this run wrote with its Message-ID and size but other bytes. */
+  private readonly variants = new Map<string, string[]>();
+  /** Files found by scan() that hold a message of this run. */
+  private readonly claimed = new Set<string>();
   private emlCount = 0;
   /**
    * Names found by scan() and not yet indexed. A folder with nothing new only needs the count, so
@@ -59,12 +63,12 @@ export class FolderStore {
   /**
    * The file that holds this message, by its size: the file of its exact name if its length is the
    * message's size, else any file with its segment1 and that length. Files already matched to
-   * another message of the run (`claimed`) do not count: two messages that share a name, or a
+   * another message of the run (claimed) do not count: two messages that share a name, or a
    * Message-ID and a size, are never both taken for one file (a run interrupted between writing
    * the first and the second would otherwise skip the second for good).
    */
-  async matchBySize(segment1: string, fileName: string, size: number, claimed: ReadonlySet<string>): Promise<string | undefined> {
-    const names = this.index().bySegment.get(segment1)?.filter((name) => !claimed.has(name));
+  async matchBySize(segment1: string, fileName: string, size: number): Promise<string | undefined> {
+    const names = this.index().bySegment.get(segment1)?.filter((name) => !this.claimed.has(name));
     if (!names) return undefined;
     if (names.includes(fileName) && (await this.sizeOf(fileName)) === size) return fileName;
     for (const name of names) if ((await this.sizeOf(name)) === size) return name;
@@ -72,8 +76,8 @@ export class FolderStore {
   }
 
   /** By its exact name alone: for servers whose RFC822.SIZE is not the length of what they send. */
-  matchByName(segment1: string, fileName: string, claimed: ReadonlySet<string>): string | undefined {
-    return !claimed.has(fileName) && this.index().bySegment.get(segment1)?.includes(fileName) ? fileName : undefined;
+  matchByName(segment1: string, fileName: string): string | undefined {
+    return !this.claimed.has(fileName) && this.index().bySegment.get(segment1)?.includes(fileName) ? fileName : undefined;
   }
 
   /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
@@ -96,25 +100,42 @@ export class FolderStore {
    * The original tool named files by a hash of only part of the Message-ID, so a match on that
    * hash alone would repeat its collisions (`<1@a>` vs `<1@b>`). Confirm by the file's own header.
    */
-  async matchLegacy(legacySegment: string | undefined, messageId: string | undefined, claimed: ReadonlySet<string>, size?: number): Promise<string | undefined> {
+  async matchLegacy(legacySegment: string | undefined, messageId: string | undefined, size?: number): Promise<string | undefined> {
     const names = legacySegment ? this.index().bySegment.get(legacySegment) : undefined;
     if (!names || !messageId) return undefined;
     for (const name of names) {
-      if (claimed.has(name) || (size !== undefined && (await this.sizeOf(name)) !== size)) continue;
+      if (this.claimed.has(name) || (size !== undefined && (await this.sizeOf(name)) !== size)) continue;
       if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return name;
     }
     return undefined;
   }
 
-  /** The twin's file, or else a file found by scan() with its segment1, that holds exactly these bytes. */
-  async copyOf(twinOf: string, data: Buffer): Promise<string | undefined> {
+  /** This file holds a message of the run: no other message counts as saved by it. */
+  claim(fileName: string): void {
+    this.claimed.add(fileName);
+  }
+
+  /**
+   * Where these bytes are already: in the file of a message of this run (the twin's, one this run
+   * wrote with the twin's Message-ID and size but other bytes, or one claimed), so the server holds
+   * them twice; or in a file an earlier run saved with their segment1; or nowhere.
+   */
+  async copyOf(twinOf: string, data: Buffer): Promise<'this run' | 'earlier run' | undefined> {
+    const ours = [twinOf, ...(this.variants.get(twinOf) ?? [])];
+    for (const name of ours) if (await this.sameBytes(name, data)) return 'this run';
     const seg = segment1Of(twinOf);
-    const scanned = seg === undefined ? [] : (this.index().bySegment.get(seg) ?? []);
-    for (const name of new Set([twinOf, ...scanned])) {
-      if (name !== twinOf && (await this.sizeOf(name)) !== data.length) continue;
-      if (await this.sameBytes(name, data)) return name;
+    for (const name of seg === undefined ? [] : (this.index().bySegment.get(seg) ?? [])) {
+      if (ours.includes(name) || (await this.sizeOf(name)) !== data.length || !(await this.sameBytes(name, data))) continue;
+      return this.claimed.has(name) ? 'this run' : 'earlier run';
     }
     return undefined;
+  }
+
+  /** A file written with the Message-ID and size of `twinOf` but other bytes: a later copy may be its. */
+  noteVariant(twinOf: string, fileName: string): void {
+    const list = this.variants.get(twinOf);
+    if (list) list.push(fileName);
+    else this.variants.set(twinOf, [fileName]);
   }
 
   async ensureDir(): Promise<void> {
@@ -140,7 +161,14 @@ export class FolderStore {
    */
   async writeStreamUnlessSame(fileName: string, stream: Readable, twinOf: string): Promise<number | undefined> {
     const bytes = await this.writeStream(fileName, stream);
-    if (!(await sameFiles(path.join(this.dir, twinOf), path.join(this.dir, fileName)))) return bytes;
+    let same = false;
+    for (const other of [twinOf, ...(this.variants.get(twinOf) ?? [])]) {
+      if ((same = await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName)))) break;
+    }
+    if (!same) {
+      this.noteVariant(twinOf, fileName);
+      return bytes;
+    }
     await fs.promises.rm(path.join(this.dir, fileName));
     this.written.delete(fileName);
     this.emlCount--;
