@@ -25,6 +25,8 @@ export interface Planned {
   fileName: string;
   /** Same Message-ID and size as this earlier file of the run: kept only if its bytes differ. */
   twinOf?: string;
+  /** twinOf is a file found on disk that may hold this message: saved already if the bytes are the same. */
+  verify?: true;
 }
 
 /** Messages below STREAM_THRESHOLD not planned yet: each is named from its own bytes on arrival. */
@@ -59,6 +61,12 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     report.newCount++;
     report.bytes += bytes;
     job.onEvent({ type: 'message-saved', mailbox: job.mailbox, folder: job.resolved.path, fileName: p.fileName, bytes });
+  };
+  // Its bytes are on disk already: stored twice on the server (a copy of a message of this run), or
+  // saved by an earlier run (counted with the files on disk when the mark is trusted, else here).
+  const settled = (p: Planned, copy: 'this run' | 'earlier run') => {
+    if (copy === 'this run') report.duplicates++;
+    else if (!p.verify) report.present++;
   };
   const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
   const write = (p: Planned, raw: Buffer) => queue.add(async () => {
@@ -95,11 +103,10 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
       // Same Message-ID and size as a message saved earlier: a second copy of it on the server is
       // skipped; different bytes (rare, but real) are a different message and are kept, unless an
       // earlier run saved them.
-      const copy = p.twinOf === undefined ? undefined : await store.copyOf(p.twinOf, raw);
+      const copy = p.twinOf === undefined ? undefined : await store.copyOf(p.twinOf, raw, p.verify === true);
       if (copy !== undefined) {
         done.add(uid);
-        if (copy === 'this run') report.duplicates++;
-        else report.present++;
+        settled(p, copy);
       } else {
         await write(p, raw);
         await queue.drain();
@@ -114,11 +121,11 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     if (job.signal.aborted) return done;
     const stream = await source.stream(p.meta.uid);
     if (!stream) continue;
-    const bytes = await store.writeStreamUnlessSame(p.fileName, stream, p.twinOf as string);
-    if (bytes !== undefined) saved(p, bytes);
+    const copy = await store.writeStreamUnlessSame(p.fileName, stream, p.twinOf as string, p.verify === true);
+    if (typeof copy === 'number') saved(p, copy);
     else {
       done.add(p.meta.uid);
-      report.duplicates++;
+      settled(p, copy);
     }
   }
   if (job.signal.aborted) return done;

@@ -72,7 +72,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   let lastUid = from;
   for (const [k, part] of parts.entries()) {
     if (job.signal.aborted) break;
-    const plan = fresh ? await planner.planFresh(source, part) : { ...(await planner.plan(source.headers(part))), unnamed: [] };
+    const plan = fresh ? await planner.planFresh(source, part) : { ...(await planner.plan(source.headers(part), from > 0)), unnamed: [] };
     report.present += plan.present;
     planEvent(plan.items.length + plan.unnamed.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
     if (job.dryRun) {
@@ -106,7 +106,14 @@ class Planner {
 
   constructor(private readonly store: FolderStore) {}
 
-  async plan(headers: AsyncIterable<MessageMeta>): Promise<{ items: Planned[]; present: number }> {
+  /**
+   * With `verify` (UIDs above a trusted mark), a file that seems to hold a message may as well be
+   * an older message's (a list copy, a draft saved again, one of two messages sharing a name of
+   * which an interrupted run saved only the first): the message is fetched and compared with it,
+   * and counted as saved only if the bytes are the same. New mail rarely has such a file, so this
+   * costs a FETCH only after an interruption (at most one part) or for those messages.
+   */
+  async plan(headers: AsyncIterable<MessageMeta>, verify = false): Promise<{ items: Planned[]; present: number }> {
     // Names of earlier parts are on disk by now, where uniqueName sees them.
     this.names.clear();
     const metas: MessageMeta[] = [];
@@ -136,6 +143,8 @@ class Planner {
       const seg = segs[i] as string;
       if (file === undefined) {
         items.push(this.name(meta, seg));
+      } else if (verify) {
+        items.push({ ...this.name(meta, seg), twinOf: file, verify: true });
       } else {
         present++;
         // A later copy of this message is a twin of the file found for it.

@@ -116,19 +116,27 @@ export class FolderStore {
   }
 
   /**
-   * Where these bytes are already: in the file of a message of this run (the twin's, one this run
-   * wrote with the twin's Message-ID and size but other bytes, or one claimed), so the server holds
-   * them twice; or in a file an earlier run saved with their segment1; or nowhere.
+   * Where these bytes are already: in a file of this run (the twin's, one this run wrote, or one
+   * another message of the run was matched to), so the server holds them twice; or in a file an
+   * earlier run saved (the file found for a message being verified, or an unclaimed one with the
+   * same segment1, which is then claimed); or nowhere.
    */
-  async copyOf(twinOf: string, data: Buffer): Promise<'this run' | 'earlier run' | undefined> {
-    const ours = [twinOf, ...(this.variants.get(twinOf) ?? [])];
-    for (const name of ours) if (await this.sameBytes(name, data)) return 'this run';
+  async copyOf(twinOf: string, data: Buffer, verifying = false): Promise<'this run' | 'earlier run' | undefined> {
     const seg = segment1Of(twinOf);
-    for (const name of seg === undefined ? [] : (this.index().bySegment.get(seg) ?? [])) {
-      if (ours.includes(name) || (await this.sizeOf(name)) !== data.length || !(await this.sameBytes(name, data))) continue;
-      return this.claimed.has(name) ? 'this run' : 'earlier run';
+    const scanned = seg === undefined ? [] : (this.index().bySegment.get(seg) ?? []);
+    for (const name of new Set([twinOf, ...(this.variants.get(twinOf) ?? []), ...scanned])) {
+      if (name !== twinOf && (await this.sizeOf(name)) !== data.length) continue;
+      if (!(await this.sameBytes(name, data))) continue;
+      return this.provenance(name, twinOf, verifying);
     }
     return undefined;
+  }
+
+  private provenance(name: string, twinOf: string, verifying: boolean): 'this run' | 'earlier run' {
+    if (this.written.has(name)) return 'this run';
+    if (verifying ? name !== twinOf && this.claimed.has(name) : name === twinOf || this.claimed.has(name)) return 'this run';
+    this.claimed.add(name);
+    return 'earlier run';
   }
 
   /** A file written with the Message-ID and size of `twinOf` but other bytes: a later copy may be its. */
@@ -159,20 +167,23 @@ export class FolderStore {
    * A streamed message that may repeat `twinOf`: written, then compared with it file to file, and
    * removed again when the bytes are the same. Returns its size when it was kept.
    */
-  async writeStreamUnlessSame(fileName: string, stream: Readable, twinOf: string): Promise<number | undefined> {
+  async writeStreamUnlessSame(fileName: string, stream: Readable, twinOf: string, verifying = false): Promise<number | 'this run' | 'earlier run'> {
     const bytes = await this.writeStream(fileName, stream);
-    let same = false;
+    let same: string | undefined;
     for (const other of [twinOf, ...(this.variants.get(twinOf) ?? [])]) {
-      if ((same = await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName)))) break;
+      if (await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName))) {
+        same = other;
+        break;
+      }
     }
-    if (!same) {
+    if (same === undefined) {
       this.noteVariant(twinOf, fileName);
       return bytes;
     }
     await fs.promises.rm(path.join(this.dir, fileName));
     this.written.delete(fileName);
     this.emlCount--;
-    return undefined;
+    return this.provenance(same, twinOf, verifying);
   }
 
   async sameBytes(fileName: string, data: Buffer): Promise<boolean> {

@@ -45,11 +45,15 @@ for (let k = 0; k < 5; k++) {
   many.splice(at(300), 0, makeMessage({ messageId: `<same-name${k}@x>`, subject: 'shared', body: 'b\r\n' })); // same size, other bytes
 }
 
+// Same Message-ID, subject and date: the same file name; the body decides size and bytes.
+const sibling = (body: string) => makeMessage({ messageId: '<sibling@x>', subject: 'sibling', body });
+
 let server: DovecotServer;
 beforeAll(async () => {
   server = await startDovecot();
   await server.addUser(USER, PASS);
   await server.seed(USER, 'Many', many.map((raw) => ({ raw })));
+  await server.seed(USER, 'Later', [{ raw: sibling('first version\r\n') }]);
   await server.seed(USER, 'INBOX', messages.map((raw) => ({ raw })));
   await server.seed(USER, 'Large', [...large, large[0] as Buffer, largeVariant].map((raw) => ({ raw })));
 }, 60_000);
@@ -154,6 +158,32 @@ describe('a folder planned in parts', () => {
     const report = await runBackup(config, { partSize: 3, dryRun: true });
     expect(report.mailboxes[0]?.folders[0]?.wouldDownload).toBe(11);
     expect(fs.existsSync(path.join(ws.processFolder, USER))).toBe(false);
+  });
+
+  // New mail whose name, or Message-ID and size, an older message's file already has (a list copy,
+  // a draft saved again) is fetched and compared, never taken as saved by that file.
+  it('new mail that looks like an older message already saved is compared byte for byte', async () => {
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: 'Later' }]);
+    const config = loadConfig(ws.configPath);
+    const folder = path.join(ws.processFolder, USER, 'Later');
+    expect((await runBackup(config)).mailboxes[0]?.folders[0]).toMatchObject({ newCount: 1 });
+    const expected = [sibling('first version\r\n')];
+    for (const next of [sibling('other version\r\n'), sibling('a longer version\r\n'), sibling('first version\r\n')]) {
+      await server.append(USER, 'Later', next);
+      const before = await server.stats(USER);
+      const report = await runBackup(config);
+      const stored = expected.some((b) => b.equals(next));
+      if (!stored) expected.push(next);
+      // A byte-identical copy on the server is saved once; the others are new files.
+      expect(report.mailboxes[0]?.folders[0]).toMatchObject(stored ? { newCount: 0, duplicates: 0 } : { newCount: 1 });
+      expect((await server.stats(USER)).fetchBodyCount - before.fetchBodyCount).toBe(1);
+      const files = [...readTree(folder).values()];
+      expect(files).toHaveLength(expected.length);
+      for (const raw of expected) expect(files.some((b) => b.equals(raw))).toBe(true);
+    }
+    // The second had the first's size, the third its name only.
+    expect(sibling('first version\r\n').length).toBe(sibling('other version\r\n').length);
+    expect(sibling('a longer version\r\n').length).not.toBe(sibling('first version\r\n').length);
   });
 
   it('a folder read over several connections at once: every distinct message once, recognised by the next run', async () => {
