@@ -39,7 +39,8 @@ export interface Unnamed {
  * Downloads the planned messages of one part of a folder, and the unnamed ones. Returns the UIDs
  * that are settled: on disk, skipped as a byte-identical twin, or gone from the server meanwhile.
  */
-export async function download(source: ImapSource, store: FolderStore, planned: Planned[], job: FolderJob, report: FolderReport, uidValidity: string, unnamed?: Unnamed): Promise<Set<number>> {
+export async function download(source: ImapSource, store: FolderStore, planned: Planned[], job: FolderJob, report: FolderReport, uidValidity: string, options: { unnamed?: Unnamed; filesCounted?: boolean } = {}): Promise<Set<number>> {
+  const { unnamed, filesCounted = false } = options;
   const done = new Set<number>();
   const plan = [...planned];
   const byUid = new Map(plan.map((p) => [p.meta.uid, p]));
@@ -64,9 +65,9 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
   };
   // Its bytes are on disk already: stored twice on the server (a copy of a message of this run), or
   // saved by an earlier run (counted with the files on disk when the mark is trusted, else here).
-  const settled = (p: Planned, copy: 'this run' | 'earlier run') => {
+  const settled = (copy: 'this run' | 'earlier run') => {
     if (copy === 'this run') report.duplicates++;
-    else if (!p.verify) report.present++;
+    else if (!filesCounted) report.present++;
   };
   const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
   const write = (p: Planned, raw: Buffer) => queue.add(async () => {
@@ -106,7 +107,7 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
       const copy = p.twinOf === undefined ? undefined : await store.copyOf(p.twinOf, raw, p.verify === true);
       if (copy !== undefined) {
         done.add(uid);
-        settled(p, copy);
+        settled(copy);
       } else {
         await write(p, raw);
         await queue.drain();
@@ -125,7 +126,7 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     if (typeof copy === 'number') saved(p, copy);
     else {
       done.add(p.meta.uid);
-      settled(p, copy);
+      settled(copy);
     }
   }
   if (job.signal.aborted) return done;

@@ -80,7 +80,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
       continue;
     }
     if (plan.items.length + plan.unnamed.length > 0) await store.ensureDir();
-    const done = await download(source, store, plan.items, job, report, opened.uidValidity, { uids: plan.unnamed, name: (m) => planner.name(m) });
+    const done = await download(source, store, plan.items, job, report, opened.uidValidity, { unnamed: { uids: plan.unnamed, name: (m) => planner.name(m) }, filesCounted: from > 0 });
     // The mark only moves past UIDs that are safely on disk, so an interrupted run loses nothing.
     const firstMissing = [...plan.items.map((p) => p.meta.uid), ...plan.unnamed].sort((a, b) => a - b).find((uid) => !done.has(uid));
     if (firstMissing !== undefined) {
@@ -144,7 +144,11 @@ class Planner {
       if (file === undefined) {
         items.push(this.name(meta, seg));
       } else if (verify) {
-        items.push({ ...this.name(meta, seg), twinOf: file, verify: true });
+        // Compared with the file found for it; a later copy of it, with that file too (the name
+        // given here is only written if the bytes differ). A twin of an earlier message of the run
+        // stays one: its comparison covers that message's file, its variants and the files on disk.
+        const named = this.name(meta, seg, file);
+        items.push(named.twinOf !== undefined ? named : { ...named, twinOf: file, verify: true });
       } else {
         present++;
         // A later copy of this message is a twin of the file found for it.
@@ -174,11 +178,11 @@ class Planner {
    * but not yet written count as taken; the rest the store knows (a dry run writes nothing, but it
    * only counts).
    */
-  name(meta: MessageMeta, seg = segment1(meta)): Planned {
+  name(meta: MessageMeta, seg = segment1(meta), onDisk?: string): Planned {
     const identity = `${seg}:${meta.size}`;
     const twinOf = this.planned.get(identity);
     const fileName = this.store.uniqueName(emlFileName(meta, seg), this.names);
-    if (twinOf === undefined) this.planned.set(identity, fileName);
+    if (twinOf === undefined) this.planned.set(identity, onDisk ?? fileName);
     this.names.add(fileName);
     return { meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) };
   }

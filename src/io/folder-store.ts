@@ -171,6 +171,9 @@ export class FolderStore {
     const bytes = await this.writeStream(fileName, stream);
     let same: string | undefined;
     for (const other of [twinOf, ...(this.variants.get(twinOf) ?? [])]) {
+      // A name given to an earlier message that was never written (its bytes were on disk, or it
+      // was deleted on the server) can come round again: never take a file for a copy of itself.
+      if (other === fileName) continue;
       if (await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName))) {
         same = other;
         break;
