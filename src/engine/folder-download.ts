@@ -140,14 +140,19 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
  * another reason: the folder fails, its mark stays before it, and the next run tries it again.
  */
 async function settleMissing(source: ImapSource, missing: number[], job: FolderJob, report: FolderReport, done: Set<number>): Promise<void> {
-  if (missing.length === 0) return;
-  const listed = await source.uidsIn(missing);
-  if (listed.length > 0) throw new Error(`the server lists ${listed.length === 1 ? `UID ${listed[0]}` : `${listed.length} messages (UIDs ${uidSet(listed)})`} in ${job.resolved.path} but did not send ${listed.length === 1 ? 'it' : 'them'}; ${listed.length === 1 ? 'it is' : 'they are'} tried again on the next run`);
+  await settleUnseen(source, missing, job);
   for (const uid of missing) {
     report.vanished++;
     done.add(uid);
     job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
   }
+}
+
+/** Fails the folder (its mark stays before them) if the server still lists UIDs it did not send. */
+export async function settleUnseen(source: ImapSource, unseen: number[], job: FolderJob): Promise<void> {
+  if (unseen.length === 0) return;
+  const listed = await source.uidsIn(unseen);
+  if (listed.length > 0) throw new Error(`the server lists ${listed.length === 1 ? `UID ${listed[0]}` : `${listed.length} messages (UIDs ${uidSet(listed)})`} in ${job.resolved.path} but did not send ${listed.length === 1 ? 'it' : 'them'}; ${listed.length === 1 ? 'it is' : 'they are'} tried again on the next run`);
 }
 
 /**

@@ -2,12 +2,12 @@ import type { ResolvedFolder } from '../core/folders.js';
 import { InterruptedError } from '../core/errors.js';
 import { emlFileName, legacySegment1, segment1 } from '../core/naming.js';
 import { emptyFolderReport, type FolderReport } from '../core/report.js';
-import { FolderStore } from '../io/folder-store.js';
+import { FolderStore, foldName } from '../io/folder-store.js';
 import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js';
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { chunk, download, STREAM_THRESHOLD, type Planned } from './folder-download.js';
+import { chunk, download, settleUnseen, STREAM_THRESHOLD, type Planned } from './folder-download.js';
 
 /**
  * New UIDs planned and downloaded at a time. A folder's plan is held until its bodies are on disk,
@@ -73,6 +73,8 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   for (const [k, part] of parts.entries()) {
     if (job.signal.aborted) break;
     const plan = fresh ? await planner.planFresh(source, part) : { ...(await planner.plan(source.headers(part), from > 0)), unnamed: [] };
+    // A UID the SEARCH listed but the header FETCH left out is gone, if the server no longer lists it.
+    await settleUnseen(source, part.filter((uid) => !plan.seen.has(uid)), job);
     report.present += plan.present;
     planEvent(plan.items.length + plan.unnamed.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
     if (job.dryRun) {
@@ -101,7 +103,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
 class Planner {
   /** `segment1:size` → file name, for every message this run planned: a later copy is a twin. */
   private readonly planned = new Map<string, string>();
-  /** Names given in this part: not all on disk yet, where uniqueName would see them. */
+  /** Names given in this part, folded: not all on disk yet, where uniqueName would see them. */
   private readonly names = new Set<string>();
 
   constructor(private readonly store: FolderStore) {}
@@ -111,9 +113,11 @@ class Planner {
    * an older message's (a list copy, a draft saved again, one of two messages sharing a name of
    * which an interrupted run saved only the first): the message is fetched and compared with it,
    * and counted as saved only if the bytes are the same. New mail rarely has such a file, so this
-   * costs a FETCH only after an interruption (at most one part) or for those messages.
+   * costs a FETCH only after an interruption (at most one part) or for those messages. A match by
+   * name or Message-ID alone (no file of the message's size) is compared always: the file may be a
+   * message's since deleted on the server.
    */
-  async plan(headers: AsyncIterable<MessageMeta>, verify = false): Promise<{ items: Planned[]; present: number }> {
+  async plan(headers: AsyncIterable<MessageMeta>, verify = false): Promise<{ items: Planned[]; present: number; seen: Set<number> }> {
     // Names of earlier parts are on disk by now, where uniqueName sees them.
     this.names.clear();
     const metas: MessageMeta[] = [];
@@ -123,8 +127,11 @@ class Planner {
     // Each file is matched to one message at most: first where its length is the message's size
     // (the tool's own files, or the original tool's by Message-ID), then by name or Message-ID
     // alone, which is all there is where a server's sizes differ from the bytes it sends.
-    const claim = (i: number, file: string | undefined) => {
-      if (file !== undefined) this.store.claim((found[i] = file));
+    const weak = new Set<number>();
+    const claim = (i: number, file: string | undefined, bySize: boolean) => {
+      if (file === undefined) return;
+      this.store.claim((found[i] = file));
+      if (!bySize) weak.add(i);
     };
     const looked = (i: number) => found[i] !== undefined || this.planned.has(`${segs[i]}:${metas[i]?.size}`);
     for (const bySize of [true, false]) {
@@ -133,7 +140,7 @@ class Planner {
         const seg = segs[i] as string;
         const name = emlFileName(meta, seg);
         const mine = bySize ? await this.store.matchBySize(seg, name, meta.size) : this.store.matchByName(seg, name);
-        claim(i, mine ?? (await this.store.matchLegacy(legacySegment1(meta.messageId), meta.messageId, bySize ? meta.size : undefined)));
+        claim(i, mine ?? (await this.store.matchLegacy(legacySegment1(meta.messageId), meta.messageId, bySize ? meta.size : undefined)), bySize);
       }
     }
     const items: Planned[] = [];
@@ -143,7 +150,7 @@ class Planner {
       const seg = segs[i] as string;
       if (file === undefined) {
         items.push(this.name(meta, seg));
-      } else if (verify) {
+      } else if (verify || weak.has(i)) {
         // Compared with the file found for it; a later copy of it, with that file too (the name
         // given here is only written if the bytes differ). A twin of an earlier message of the run
         // stays one: its comparison covers that message's file, its variants and the files on disk.
@@ -155,21 +162,24 @@ class Planner {
         if (!this.planned.has(`${seg}:${meta.size}`)) this.planned.set(`${seg}:${meta.size}`, file);
       }
     }
-    return { items, present };
+    return { items, present, seen: new Set(metas.map((m) => m.uid)) };
   }
 
   /**
    * For a folder with nothing on disk: only the large messages, streamed later, are named by their
    * header fields now; the others are named from their bytes as they arrive (`name`).
    */
-  async planFresh(source: ImapSource, part: number[]): Promise<{ items: Planned[]; present: number; unnamed: number[] }> {
+  async planFresh(source: ImapSource, part: number[]): Promise<{ items: Planned[]; present: number; unnamed: number[]; seen: Set<number> }> {
     const first = part[0];
     const last = part[part.length - 1];
-    if (first === undefined || last === undefined) return { items: [], present: 0, unnamed: [] };
+    if (first === undefined || last === undefined) return { items: [], present: 0, unnamed: [], seen: new Set() };
     const large = await source.uidsLarger(first, last, STREAM_THRESHOLD - 1);
-    const { items } = await this.plan(source.headers(large, true));
+    const { items, seen } = await this.plan(source.headers(large, true));
     const named = new Set(large);
-    return { items, present: 0, unnamed: part.filter((uid) => !named.has(uid)) };
+    const unnamed = part.filter((uid) => !named.has(uid));
+    // The unnamed are settled by the body FETCH (settleMissing).
+    for (const uid of unnamed) seen.add(uid);
+    return { items, present: 0, unnamed, seen };
   }
 
   /**
@@ -183,7 +193,7 @@ class Planner {
     const twinOf = this.planned.get(identity);
     const fileName = this.store.uniqueName(emlFileName(meta, seg), this.names);
     if (twinOf === undefined) this.planned.set(identity, onDisk ?? fileName);
-    this.names.add(fileName);
+    this.names.add(foldName(fileName));
     return { meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) };
   }
 }

@@ -21,7 +21,7 @@ export class FolderStore {
   /** segment1 → file names, for every .eml on disk when the folder was scanned. */
   private readonly bySegment = new Map<string, string[]>();
   private readonly sizes = new Map<string, number>();
-  /** Names this run wrote: taken for uniqueName, never matched by matchBySize or matchByName. */
+  /** Names this run wrote, folded: taken for uniqueName, never matched by matchBySize or matchByName. */
   private readonly written = new Set<string>();
   /** Per twin's file, the files this run wrote with its Message-ID and size but other bytes. */
   private readonly variants = new Map<string, string[]>();
@@ -80,20 +80,26 @@ export class FolderStore {
     return !this.claimed.has(fileName) && this.index().bySegment.get(segment1)?.includes(fileName) ? fileName : undefined;
   }
 
-  /** `name`, or `name` with `__2`, `__3`… when a different message already took it. */
+  /**
+   * `name`, or `name` with `__2`, `__3`… when a different message already took it. Names are
+   * compared as Windows and macOS compare them (letter case and Unicode form ignored): there,
+   * "Re Hello" and "RE Hello" are one file, and writing the second would replace the first.
+   * `taken` holds folded names (`foldName`).
+   */
   uniqueName(fileName: string, taken: ReadonlySet<string>): string {
-    if (!this.holds(fileName) && !taken.has(fileName)) return fileName;
+    if (!this.holds(fileName) && !taken.has(foldName(fileName))) return fileName;
     for (let n = 2; ; n++) {
       const candidate = fileName.replace(/\.eml$/i, `__${n}.eml`);
-      if (!this.holds(candidate) && !taken.has(candidate)) return candidate;
+      if (!this.holds(candidate) && !taken.has(foldName(candidate))) return candidate;
     }
   }
 
   /** Whether a file of this name is on disk (every candidate name starts with its segment1). */
   private holds(fileName: string): boolean {
-    if (this.written.has(fileName)) return true;
+    const folded = foldName(fileName);
+    if (this.written.has(folded)) return true;
     const seg = segment1Of(fileName);
-    return seg !== undefined && (this.index().bySegment.get(seg)?.includes(fileName) ?? false);
+    return seg !== undefined && (this.index().bySegment.get(seg)?.some((name) => foldName(name) === folded) ?? false);
   }
 
   /**
@@ -133,7 +139,7 @@ export class FolderStore {
   }
 
   private provenance(name: string, twinOf: string, verifying: boolean): 'this run' | 'earlier run' {
-    if (this.written.has(name)) return 'this run';
+    if (this.written.has(foldName(name))) return 'this run';
     if (verifying ? name !== twinOf && this.claimed.has(name) : name === twinOf || this.claimed.has(name)) return 'this run';
     this.claimed.add(name);
     return 'earlier run';
@@ -184,7 +190,7 @@ export class FolderStore {
       return bytes;
     }
     await fs.promises.rm(path.join(this.dir, fileName));
-    this.written.delete(fileName);
+    this.written.delete(foldName(fileName));
     this.emlCount--;
     return this.provenance(same, twinOf, verifying);
   }
@@ -198,8 +204,9 @@ export class FolderStore {
   }
 
   private remember(fileName: string): void {
-    if (!this.written.has(fileName) && segment1Of(fileName)) this.emlCount++;
-    this.written.add(fileName);
+    const folded = foldName(fileName);
+    if (!this.written.has(folded) && segment1Of(fileName)) this.emlCount++;
+    this.written.add(folded);
   }
 
   private index(): this {
@@ -237,6 +244,11 @@ export class FolderStore {
       await handle.close();
     }
   }
+}
+
+/** A file name as case-insensitive file systems (NTFS, APFS) compare it. */
+export function foldName(name: string): string {
+  return name.normalize('NFC').toLowerCase();
 }
 
 /** Byte for byte, in 1 MB pieces; a file that cannot be read is not the same. */

@@ -54,6 +54,7 @@ beforeAll(async () => {
   await server.addUser(USER, PASS);
   await server.seed(USER, 'Many', many.map((raw) => ({ raw })));
   await server.seed(USER, 'Later', [{ raw: sibling('first version\r\n') }]);
+  await server.seed(USER, 'Gone', [{ raw: sibling('deleted later\r\n') }]);
   await server.seed(USER, 'INBOX', messages.map((raw) => ({ raw })));
   await server.seed(USER, 'Large', [...large, large[0] as Buffer, largeVariant].map((raw) => ({ raw })));
 }, 60_000);
@@ -184,6 +185,24 @@ describe('a folder planned in parts', () => {
     // The second had the first's size, the third its name only.
     expect(sibling('first version\r\n').length).toBe(sibling('other version\r\n').length);
     expect(sibling('a longer version\r\n').length).not.toBe(sibling('first version\r\n').length);
+  });
+
+  // Every message matched anew (state lost): a file matched by name alone may be a message's that
+  // was deleted on the server since; the message that shares its name is compared, not skipped.
+  it('a file of a message deleted on the server never counts for another that shares its name', async () => {
+    const ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: 'Gone' }]);
+    const config = loadConfig(ws.configPath);
+    await runBackup(config);
+    await server.expunge(USER, 'Gone', [1]);
+    const newer = sibling('the newer, longer one\r\n');
+    await server.append(USER, 'Gone', newer);
+    fs.rmSync(path.join(ws.processFolder, '.imap-backup-tool', 'state', `${USER}.json`));
+    const report = await runBackup(config);
+    expect(report.mailboxes[0]?.folders[0]).toMatchObject({ newCount: 1 });
+    const files = [...readTree(path.join(ws.processFolder, USER, 'Gone')).values()];
+    expect(files).toHaveLength(2);
+    expect(files.some((b) => b.equals(newer))).toBe(true);
+    expect(files.some((b) => b.equals(sibling('deleted later\r\n')))).toBe(true);
   });
 
   it('a folder read over several connections at once: every distinct message once, recognised by the next run', async () => {
