@@ -140,19 +140,24 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
  * another reason: the folder fails, its mark stays before it, and the next run tries it again.
  */
 async function settleMissing(source: ImapSource, missing: number[], job: FolderJob, report: FolderReport, done: Set<number>): Promise<void> {
-  await settleUnseen(source, missing, job);
-  for (const uid of missing) {
-    report.vanished++;
-    done.add(uid);
-    job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
-  }
+  await settleUnseen(source, missing, job, report);
+  for (const uid of missing) done.add(uid);
 }
 
-/** Fails the folder (its mark stays before them) if the server still lists UIDs it did not send. */
-export async function settleUnseen(source: ImapSource, unseen: number[], job: FolderJob): Promise<void> {
+/**
+ * UIDs a FETCH did not return: deleted on the server meanwhile (counted and said), or, if the
+ * server still lists any, the folder fails and its mark stays before them. A message a server
+ * never sends (a damaged one) so fails its folder every run, with this message, rather than
+ * being passed over in silence.
+ */
+export async function settleUnseen(source: ImapSource, unseen: number[], job: FolderJob, report: FolderReport): Promise<void> {
   if (unseen.length === 0) return;
   const listed = await source.uidsIn(unseen);
   if (listed.length > 0) throw new Error(`the server lists ${listed.length === 1 ? `UID ${listed[0]}` : `${listed.length} messages (UIDs ${uidSet(listed)})`} in ${job.resolved.path} but did not send ${listed.length === 1 ? 'it' : 'them'}; ${listed.length === 1 ? 'it is' : 'they are'} tried again on the next run`);
+  for (const uid of unseen) {
+    report.vanished++;
+    job.onEvent({ type: 'warning', mailbox: job.mailbox, folder: job.resolved.path, message: `UID ${uid} was deleted on the server before it could be downloaded` });
+  }
 }
 
 /**

@@ -74,7 +74,7 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
     if (job.signal.aborted) break;
     const plan = fresh ? await planner.planFresh(source, part) : { ...(await planner.plan(source.headers(part), from > 0)), unnamed: [] };
     // A UID the SEARCH listed but the header FETCH left out is gone, if the server no longer lists it.
-    await settleUnseen(source, part.filter((uid) => !plan.seen.has(uid)), job);
+    await settleUnseen(source, part.filter((uid) => !plan.seen.has(uid)), job, report);
     report.present += plan.present;
     planEvent(plan.items.length + plan.unnamed.length, report.present, false, parts.length > 1 ? { part: k + 1, parts: parts.length } : undefined);
     if (job.dryRun) {

@@ -179,7 +179,7 @@ export class FolderStore {
     for (const other of [twinOf, ...(this.variants.get(twinOf) ?? [])]) {
       // A name given to an earlier message that was never written (its bytes were on disk, or it
       // was deleted on the server) can come round again: never take a file for a copy of itself.
-      if (other === fileName) continue;
+      if (foldName(other) === foldName(fileName)) continue;
       if (await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName))) {
         same = other;
         break;
@@ -246,9 +246,9 @@ export class FolderStore {
   }
 }
 
-/** A file name as case-insensitive file systems (NTFS, APFS) compare it. */
+/** A file name as case-insensitive file systems (NTFS, APFS) compare it (σ and ς too). */
 export function foldName(name: string): string {
-  return name.normalize('NFC').toLowerCase();
+  return name.normalize('NFC').toUpperCase().toLowerCase();
 }
 
 /** Byte for byte, in 1 MB pieces; a file that cannot be read is not the same. */

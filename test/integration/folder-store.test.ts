@@ -20,6 +20,10 @@ describe('unique names as case-insensitive file systems see them', () => {
     const composed = name('caf\u00e9');
     const decomposed = name('cafe\u0301');
     expect(store.uniqueName(decomposed, new Set([foldName(composed)]))).toBe(decomposed.replace(/\.eml$/, '__2.eml'));
+    // Final and medial sigma are one letter there too.
+    const greek = name('ΟΔΟΣ');
+    expect(store.uniqueName(name('οδοσ'), new Set([foldName(greek)]))).toBe(name('οδοσ').replace(/\.eml$/, '__2.eml'));
+    expect(store.uniqueName(name('οδος'), new Set([foldName(greek)]))).toBe(name('οδος').replace(/\.eml$/, '__2.eml'));
     // Names written in this run count too.
     await store.write(name('Written'), Buffer.from('two'));
     expect(store.uniqueName(name('WRITTEN'), new Set())).toBe(name('WRITTEN').replace(/\.eml$/, '__2.eml'));
