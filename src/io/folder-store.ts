@@ -248,7 +248,7 @@ export class FolderStore {
 
 /** A file name as case-insensitive file systems (NTFS, APFS) compare it (σ and ς too). */
 export function foldName(name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase();
+  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
 
 /** Byte for byte, in 1 MB pieces; a file that cannot be read is not the same. */
