@@ -45,11 +45,7 @@ export function parseHeaderFields(buf: Buffer | undefined): Record<string, strin
 
 /** The Message-ID field of a whole raw message, read from its header block only. */
 export function messageIdOf(raw: Buffer): string | undefined {
-  const end = raw.indexOf('\r\n\r\n');
-  const endLf = raw.indexOf('\n\n');
-  const cut = [end, endLf].filter((i) => i >= 0);
-  const head = raw.subarray(0, cut.length ? Math.min(...cut) + 2 : Math.min(raw.length, 256 * 1024));
-  return parseHeaderFields(head)['message-id'];
+  return parseHeaderFields(headerFieldsOf(raw, ['message-id']))['message-id'];
 }
 
 /**

@@ -130,18 +130,11 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     }
   }
   if (job.signal.aborted) return done;
-  await settleMissing(source, [...plan.map((p) => p.meta.uid), ...toName].filter((uid) => !done.has(uid)), job, report, done);
-  return done;
-}
-
-/**
- * A message listed by the header FETCH or the SEARCH but not returned by the body FETCH was
- * expunged meanwhile, if the server no longer lists it. One it still lists was left out for
- * another reason: the folder fails, its mark stays before it, and the next run tries it again.
- */
-async function settleMissing(source: ImapSource, missing: number[], job: FolderJob, report: FolderReport, done: Set<number>): Promise<void> {
+  // Listed by the header FETCH or the SEARCH but not sent by the body FETCH.
+  const missing = [...plan.map((p) => p.meta.uid), ...toName].filter((uid) => !done.has(uid));
   await settleUnseen(source, missing, job, report);
   for (const uid of missing) done.add(uid);
+  return done;
 }
 
 /**

@@ -133,7 +133,7 @@ class Planner {
       this.store.claim((found[i] = file));
       if (!bySize) weak.add(i);
     };
-    const looked = (i: number) => found[i] !== undefined || this.planned.has(`${segs[i]}:${metas[i]?.size}`);
+    const looked = (i: number) => found[i] !== undefined || this.planned.has(identity(segs[i] as string, metas[i]?.size ?? 0));
     for (const bySize of [true, false]) {
       for (const [i, meta] of metas.entries()) {
         if (looked(i)) continue;
@@ -159,7 +159,8 @@ class Planner {
       } else {
         present++;
         // A later copy of this message is a twin of the file found for it.
-        if (!this.planned.has(`${seg}:${meta.size}`)) this.planned.set(`${seg}:${meta.size}`, file);
+        const key = identity(seg, meta.size);
+        if (!this.planned.has(key)) this.planned.set(key, file);
       }
     }
     return { items, present, seen: new Set(metas.map((m) => m.uid)) };
@@ -177,7 +178,7 @@ class Planner {
     const { items, seen } = await this.plan(source.headers(large, true));
     const named = new Set(large);
     const unnamed = part.filter((uid) => !named.has(uid));
-    // The unnamed are settled by the body FETCH (settleMissing).
+    // The unnamed are settled after the body FETCH, by settleUnseen in download().
     for (const uid of unnamed) seen.add(uid);
     return { items, present: 0, unnamed, seen };
   }
@@ -189,13 +190,18 @@ class Planner {
    * only counts).
    */
   name(meta: MessageMeta, seg = segment1(meta), onDisk?: string): Planned {
-    const identity = `${seg}:${meta.size}`;
-    const twinOf = this.planned.get(identity);
+    const key = identity(seg, meta.size);
+    const twinOf = this.planned.get(key);
     const fileName = this.store.uniqueName(emlFileName(meta, seg), this.names);
-    if (twinOf === undefined) this.planned.set(identity, onDisk ?? fileName);
+    if (twinOf === undefined) this.planned.set(key, onDisk ?? fileName);
     this.names.add(foldName(fileName));
     return { meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) };
   }
+}
+
+/** Same Message-ID and size: the same message, unless its bytes say otherwise. */
+function identity(seg: string, size: number): string {
+  return `${seg}:${size}`;
 }
 
 function finish(report: FolderReport, started: number): FolderReport {

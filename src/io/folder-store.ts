@@ -87,16 +87,19 @@ export class FolderStore {
    * `taken` holds folded names (`foldName`).
    */
   uniqueName(fileName: string, taken: ReadonlySet<string>): string {
-    if (!this.holds(fileName) && !taken.has(foldName(fileName))) return fileName;
+    const free = (name: string) => {
+      const folded = foldName(name);
+      return !taken.has(folded) && !this.holds(name, folded);
+    };
+    if (free(fileName)) return fileName;
     for (let n = 2; ; n++) {
       const candidate = fileName.replace(/\.eml$/i, `__${n}.eml`);
-      if (!this.holds(candidate) && !taken.has(foldName(candidate))) return candidate;
+      if (free(candidate)) return candidate;
     }
   }
 
-  /** Whether a file of this name is on disk (every candidate name starts with its segment1). */
-  private holds(fileName: string): boolean {
-    const folded = foldName(fileName);
+  /** Whether a file of this name (`folded`, folded) is on disk; every candidate name starts with its segment1. */
+  private holds(fileName: string, folded: string): boolean {
     if (this.written.has(folded)) return true;
     const seg = segment1Of(fileName);
     return seg !== undefined && (this.index().bySegment.get(seg)?.some((name) => foldName(name) === folded) ?? false);

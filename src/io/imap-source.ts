@@ -113,12 +113,8 @@ export class ImapSource {
 
   /** The UIDs above `mark`, ascending: what a run still has to look at in the open folder. */
   async uidsAbove(mark: number): Promise<number[]> {
-    const found = await this.client.search({ uid: `${mark + 1}:*` }, { uid: true });
-    // imapflow answers a refused SEARCH or a lost folder with false/undefined, not an error: taken
-    // for "nothing new", it would move the mark past every new message.
-    if (!Array.isArray(found)) throw new Error('the server did not answer UID SEARCH (connection lost or command refused)');
     // `n:*` matches the last message even when n is past it.
-    return found.filter((uid) => uid > mark).sort((a, b) => a - b);
+    return (await this.searchUids({ uid: `${mark + 1}:*` })).filter((uid) => uid > mark);
   }
 
   /**
@@ -156,17 +152,22 @@ export class ImapSource {
   /** Which of these UIDs the open folder still holds, in one SEARCH. */
   async uidsIn(uids: number[]): Promise<number[]> {
     if (uids.length === 0) return [];
-    const found = await this.client.search({ uid: uidSet(uids) }, { uid: true });
-    if (!Array.isArray(found)) throw new Error('the server did not answer UID SEARCH (connection lost or command refused)');
     const asked = new Set(uids);
-    return found.filter((uid) => asked.has(uid)).sort((a, b) => a - b);
+    return (await this.searchUids({ uid: uidSet(uids) })).filter((uid) => asked.has(uid));
   }
 
   /** Of the UIDs `first:last`, those of messages larger than `bytes` (RFC822.SIZE), in one SEARCH. */
   async uidsLarger(first: number, last: number, bytes: number): Promise<number[]> {
-    const found = await this.client.search({ uid: `${first}:${last}`, larger: bytes }, { uid: true });
+    return (await this.searchUids({ uid: `${first}:${last}`, larger: bytes })).filter((uid) => uid >= first && uid <= last);
+  }
+
+  /** UID SEARCH, the UIDs ascending. */
+  private async searchUids(query: { uid: string; larger?: number }): Promise<number[]> {
+    const found = await this.client.search(query, { uid: true });
+    // imapflow answers a refused SEARCH or a lost folder with false/undefined, not an error: taken
+    // for "nothing there", it would move the mark past messages not yet saved.
     if (!Array.isArray(found)) throw new Error('the server did not answer UID SEARCH (connection lost or command refused)');
-    return found.filter((uid) => uid >= first && uid <= last).sort((a, b) => a - b);
+    return found.sort((a, b) => a - b);
   }
 
   /** A streamed body for large messages; never call inside a fetch loop (imapflow issue 284). */
