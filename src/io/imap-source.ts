@@ -4,7 +4,9 @@ import type { MailboxConfig } from '../core/config-types.js';
 import type { ServerFolder } from '../core/folders.js';
 import { headerFieldsOf, parseHeaderFields } from '../core/headers.js';
 import type { MessageHeaders } from '../core/naming.js';
+import type { FetchResponse } from './fetch-items.js';
 import { imapAuth } from './imap-auth.js';
+import { rawFetch } from './raw-fetch.js';
 
 export interface FolderStatus {
   messages: number;
@@ -136,16 +138,28 @@ export class ImapSource {
   }
 
   /**
-   * Bodies (BODY.PEEK[]) of the given UIDs in one FETCH; the iterator holds one message at a time.
+   * Bodies (BODY.PEEK[]) of the given UIDs in one FETCH; the iterator holds a few messages at a time.
    * With `meta`, RFC822.SIZE and INTERNALDATE come in the same FETCH, for messages named from
    * their own bytes (a size can differ from the bytes' length on some servers; names use the size).
+   * Read by rawFetch, not imapflow: at 10,000 messages imapflow's parsing took 1.3 s of CPU against
+   * 0.8 s here (README "Performance"). A FETCH that fails or is left early costs the connection.
    */
   async *bodies(uids: number[], meta = false): AsyncGenerator<Body> {
     if (uids.length === 0) return;
-    const query = meta ? { uid: true, source: true, size: true, internalDate: true } : { uid: true, source: true };
-    for await (const msg of this.client.fetch(uidSet(uids), query, { uid: true })) {
-      // As headers() does when a server leaves them out: the same fallbacks give the same name.
-      if (msg.source) yield { uid: msg.uid, source: msg.source, size: msg.size ?? 0, internalDate: toDate(msg.internalDate) };
+    if (!this.usable) throw new Error('connection not available');
+    const items = meta ? '(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])' : '(UID BODY.PEEK[])';
+    let finished = false;
+    try {
+      for await (const f of rawFetch(this.client, `UID FETCH ${uidSet(uids)} ${items}`)) {
+        const body = bodyOf(f);
+        if (body) yield body;
+      }
+      finished = true;
+    } finally {
+      if (!finished) {
+        this.closed = true;
+        this.client.close();
+      }
     }
   }
 
@@ -209,6 +223,23 @@ export function metaOfBody(body: Body): MessageMeta {
 function metaOf(uid: number, size: number, internalDate: Date, fields: Buffer | undefined): MessageMeta {
   const h = parseHeaderFields(fields);
   return { uid, size, internalDate, messageId: h['message-id'], subject: h['subject'], date: h['date'], from: h['from'], to: h['to'] };
+}
+
+/**
+ * A message from a FETCH response, as imapflow would have given it; undefined for a response that
+ * carries no body (a flag change the server reports on its own) or whose body is NIL.
+ */
+export function bodyOf(f: FetchResponse): Body | undefined {
+  const raw = f.items.get('BODY[]');
+  if (raw === undefined || raw === null) return undefined;
+  const uid = f.items.get('UID');
+  if (typeof uid !== 'number') throw new Error(`the server sent message ${f.seq} without its UID`);
+  // A body may come as a quoted string (a short one-line message); latin1 gives back its bytes.
+  const source = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw, 'latin1') : undefined;
+  if (source === undefined) throw new Error(`the server sent message ${f.seq} with a body that is not a string`);
+  const size = f.items.get('RFC822.SIZE');
+  const date = f.items.get('INTERNALDATE');
+  return { uid, source, size: typeof size === 'number' ? size : 0, internalDate: toDate(typeof date === 'string' ? date : undefined) };
 }
 
 /** Compact UID set (`1:5,7,9:12`) so one command covers any selection. */

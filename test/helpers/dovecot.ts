@@ -53,6 +53,8 @@ export interface DovecotOptions {
   tmpRoot?: string;
   /** An oauth2 passdb beside the passwd-file one (auth_mechanisms gain xoauth2 and oauthbearer). */
   oauth2?: OAuth2Passdb;
+  /** Offers COMPRESS=DEFLATE (imap_zlib), which imapflow turns on by itself. */
+  compress?: boolean;
 }
 
 const FLAG_LETTERS: Record<string, string> = { '\\draft': 'D', '\\flagged': 'F', '\\answered': 'R', '\\seen': 'S', '\\deleted': 'T' };
@@ -111,7 +113,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
   for (let attempt = 0; ; attempt++) { // retry: another worker may grab a "free" port first
     imapPort = await freePort();
     imapsPort = await freePort();
-    await fs.writeFile(confPath, renderConf({ dir, imapPort, imapsPort, plaintextAuth: !!opts.plaintextAuth, rawlog: !!opts.rawlog, oauth2: opts.oauth2 }));
+    await fs.writeFile(confPath, renderConf({ dir, imapPort, imapsPort, plaintextAuth: !!opts.plaintextAuth, rawlog: !!opts.rawlog, oauth2: opts.oauth2, compress: !!opts.compress }));
     // The sh wrapper kills dovecot when our stdin pipe closes, i.e. also if node is SIGKILLed.
     const script = 'exec 3<&0; dovecot -F -c "$1" </dev/null 3<&- >"$2" 2>&1 & d=$!; '
       + '{ while read -r _; do :; done; kill -TERM $d 2>/dev/null; } <&3 & wait $d';

@@ -1,0 +1,109 @@
+import type { ImapFlow } from 'imapflow';
+import type { Readable } from 'node:stream';
+import { parseFetch, type FetchResponse } from './fetch-items.js';
+import { ResponseReader, type Response } from './response-reader.js';
+
+/** The parts of imapflow a raw command borrows: its socket (inflated if compressed) and its writer. */
+interface Borrowed {
+  socket: Readable;
+  _inflate?: Readable | null;
+  streamer: NodeJS.WritableStream;
+  write(line: string): void;
+}
+
+/** Above this many bytes of fetched messages not yet taken, the socket is paused. */
+const HIGH_WATER = 8 * 1024 * 1024;
+let tags = 0;
+
+/**
+ * Runs one FETCH on imapflow's connection and reads the answer itself, yielding each FETCH
+ * response with its literals as Buffers. imapflow's reader is unhooked from the socket for the
+ * time of the command and hooked again after the tagged reply, with any bytes read past it.
+ * Only for a connection no other command is using; untagged responses other than FETCH (EXISTS,
+ * EXPUNGE) are not passed on: a later EXAMINE resets what imapflow knows of the folder.
+ */
+export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerator<FetchResponse> {
+  const c = client as unknown as Borrowed;
+  const from = c._inflate ?? c.socket;
+  const tag = `X${++tags}`;
+  const queue: FetchResponse[] = [];
+  let queued = 0;
+  let failure: Error | undefined;
+  let done = false;
+  let wake: (() => void) | undefined;
+  const settle = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const reader = new ResponseReader((r: Response) => {
+    if (r.text.startsWith(`${tag} `)) {
+      reader.stop();
+      done = true;
+      if (!/^\S+ OK/i.test(r.text)) failure = new Error(`the server refused FETCH: ${r.text.slice(tag.length + 1, 300)}`);
+      return;
+    }
+    if (/^\* BYE/i.test(r.text)) throw new Error(`the server closed the connection: ${r.text.slice(6, 300)}`);
+    const f = parseFetch(r);
+    if (f === undefined) return;
+    queue.push(f);
+    for (const l of r.literals) queued += l.length;
+  });
+
+  const onData = (chunk: Buffer): void => {
+    try {
+      const used = reader.push(chunk);
+      if (done) giveBack(chunk.subarray(used));
+      else if (queued > HIGH_WATER) from.pause();
+    } catch (err) {
+      failure = err as Error;
+      unhook();
+      c.socket.destroy();
+    }
+    settle();
+  };
+  const onEnd = (): void => {
+    failure ??= new Error('the connection closed during FETCH');
+    settle();
+  };
+  const unhook = (): void => {
+    from.removeListener('data', onData);
+    from.removeListener('end', onEnd);
+    from.removeListener('close', onEnd);
+  };
+  const giveBack = (rest: Buffer): void => {
+    unhook();
+    from.pause();
+    if (rest.length > 0) c.streamer.write(rest);
+    from.pipe(c.streamer);
+  };
+
+  from.unpipe(c.streamer as NodeJS.WritableStream & import('node:stream').Writable);
+  from.on('data', onData);
+  from.once('end', onEnd);
+  from.once('close', onEnd);
+  // unpipe() left the socket paused, and a 'data' listener does not undo an explicit pause.
+  from.resume();
+  try {
+    c.write(`${tag} ${command}`);
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        for (const v of next.items.values()) if (Buffer.isBuffer(v)) queued -= v.length;
+        if (queued <= HIGH_WATER && from.isPaused() && !done) from.resume();
+        yield next;
+        continue;
+      }
+      if (failure) throw failure;
+      if (done) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    if (!done && !failure) {
+      // The caller stopped early: the rest of the answer cannot be handed back, so the connection goes.
+      unhook();
+      c.socket.destroy();
+    }
+  }
+}
