@@ -20,7 +20,8 @@ export function parseFetch(r: Response): FetchResponse | undefined {
   const items = new Map<string, Value>();
   p.skipSpaces();
   while (p.peek() !== ')') {
-    const name = p.itemName().toUpperCase();
+    // `BODY[]<0>` is `BODY[]` from its first byte: the origin is not part of the name.
+    const name = p.itemName().toUpperCase().replace(/<\d+>$/, '');
     p.expect(' ');
     items.set(name, p.value());
     p.skipSpaces();
@@ -62,12 +63,21 @@ class Parser {
     return text.slice(start, this.at);
   }
 
+  /** A value's atom (a number, NIL, a flag): unlike a name, a '[' in it opens nothing. */
+  private atom(): string {
+    const start = this.at;
+    const text = this.r.text;
+    while (this.at < text.length && !' ()'.includes(text[this.at]!)) this.at++;
+    if (this.at === start) this.fail('a value expected');
+    return text.slice(start, this.at);
+  }
+
   value(): Value {
     const c = this.peek();
     if (c === '"') return this.quoted();
     if (c === '(') return this.list();
     if (c === '{' || (c === '~' && this.r.text[this.at + 1] === '{')) return this.literalValue();
-    const atom = this.itemName();
+    const atom = this.atom();
     if (/^\d+$/.test(atom)) return Number(atom);
     return atom.toUpperCase() === 'NIL' ? null : atom;
   }

@@ -6,7 +6,7 @@ import { headerFieldsOf, parseHeaderFields } from '../core/headers.js';
 import type { MessageHeaders } from '../core/naming.js';
 import type { FetchResponse } from './fetch-items.js';
 import { imapAuth } from './imap-auth.js';
-import { rawFetch } from './raw-fetch.js';
+import { canBorrow, rawFetch } from './raw-fetch.js';
 
 export interface FolderStatus {
   messages: number;
@@ -147,10 +147,18 @@ export class ImapSource {
   async *bodies(uids: number[], meta = false): AsyncGenerator<Body> {
     if (uids.length === 0) return;
     if (!this.usable) throw new Error('connection not available');
+    if (!canBorrow(this.client)) return yield* this.bodiesByImapflow(uids, meta);
     const items = meta ? '(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])' : '(UID BODY.PEEK[])';
+    // A server may send a message's items in more than one response (RFC 9051 7.5.2): those that
+    // come before its body are kept by sequence number and given to it.
+    const before = new Map<number, FetchResponse['items']>();
     let finished = false;
     try {
       for await (const f of rawFetch(this.client, `UID FETCH ${uidSet(uids)} ${items}`)) {
+        const earlier = before.get(f.seq);
+        if (earlier) for (const [k, v] of earlier) if (!f.items.has(k)) f.items.set(k, v);
+        if (!f.items.has('BODY[]')) before.set(f.seq, f.items);
+        else before.delete(f.seq);
         const body = bodyOf(f);
         if (body) yield body;
       }
@@ -160,6 +168,13 @@ export class ImapSource {
         this.closed = true;
         this.client.close();
       }
+    }
+  }
+
+  private async *bodiesByImapflow(uids: number[], meta: boolean): AsyncGenerator<Body> {
+    const query = meta ? { uid: true, source: true, size: true, internalDate: true } : { uid: true, source: true };
+    for await (const msg of this.client.fetch(uidSet(uids), query, { uid: true })) {
+      if (msg.source) yield { uid: msg.uid, source: msg.source, size: msg.size ?? 0, internalDate: toDate(msg.internalDate) };
     }
   }
 

@@ -1,5 +1,5 @@
 import type { ImapFlow } from 'imapflow';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { parseFetch, type FetchResponse } from './fetch-items.js';
 import { ResponseReader, type Response } from './response-reader.js';
 
@@ -7,8 +7,23 @@ import { ResponseReader, type Response } from './response-reader.js';
 interface Borrowed {
   socket: Readable;
   _inflate?: Readable | null;
-  streamer: NodeJS.WritableStream;
+  streamer: Writable;
   write(line: string): void;
+  /** imapflow's socket timeout takes a quiet socket for this side's doing while it is set. */
+  _processingResponse: boolean;
+  socketTimeout: number;
+  armSocketTimeout(socket: Readable): void;
+}
+
+/**
+ * Whether imapflow's reader is fed as rawFetch expects: piped from the socket (or the inflater).
+ * If a later imapflow reads another way, bodies are fetched through imapflow instead.
+ */
+export function canBorrow(client: ImapFlow): boolean {
+  const c = client as unknown as Partial<Borrowed>;
+  const from = (c._inflate ?? c.socket) as (Readable & { _readableState?: { pipes?: unknown[] } }) | undefined;
+  return typeof c.write === 'function' && typeof c.armSocketTimeout === 'function' && c.streamer !== undefined
+    && from?._readableState?.pipes?.length === 1 && from._readableState.pipes[0] === c.streamer;
 }
 
 /** Above this many bytes of fetched messages not yet taken, the socket is paused. */
@@ -26,7 +41,7 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
   const c = client as unknown as Borrowed;
   const from = c._inflate ?? c.socket;
   const tag = `X${++tags}`;
-  const queue: FetchResponse[] = [];
+  const queue: { f: FetchResponse; bytes: number }[] = [];
   let queued = 0;
   let failure: Error | undefined;
   let done = false;
@@ -47,15 +62,28 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
     if (/^\* BYE/i.test(r.text)) throw new Error(`the server closed the connection: ${r.text.slice(6, 300)}`);
     const f = parseFetch(r);
     if (f === undefined) return;
-    queue.push(f);
-    for (const l of r.literals) queued += l.length;
+    let bytes = 0;
+    for (const l of r.literals) bytes += l.length;
+    queue.push({ f, bytes });
+    queued += bytes;
   });
+  // While the socket is held paused for a slow reader, its quiet is ours, as imapflow's own fetch
+  // tells its socket timeout: the timeout must not close a connection that is only waiting for us.
+  const pause = (): void => {
+    from.pause();
+    c._processingResponse = true;
+  };
+  const resume = (): void => {
+    c._processingResponse = false;
+    c.armSocketTimeout(c.socket);
+    from.resume();
+  };
 
   const onData = (chunk: Buffer): void => {
     try {
       const used = reader.push(chunk);
       if (done) giveBack(chunk.subarray(used));
-      else if (queued > HIGH_WATER) from.pause();
+      else if (queued > HIGH_WATER && !from.isPaused()) pause();
     } catch (err) {
       failure = err as Error;
       unhook();
@@ -75,11 +103,12 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
   const giveBack = (rest: Buffer): void => {
     unhook();
     from.pause();
+    c._processingResponse = false;
     if (rest.length > 0) c.streamer.write(rest);
     from.pipe(c.streamer);
   };
 
-  from.unpipe(c.streamer as NodeJS.WritableStream & import('node:stream').Writable);
+  from.unpipe(c.streamer);
   from.on('data', onData);
   from.once('end', onEnd);
   from.once('close', onEnd);
@@ -90,9 +119,9 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
     for (;;) {
       const next = queue.shift();
       if (next !== undefined) {
-        for (const v of next.items.values()) if (Buffer.isBuffer(v)) queued -= v.length;
-        if (queued <= HIGH_WATER && from.isPaused() && !done) from.resume();
-        yield next;
+        queued -= next.bytes;
+        if (queued <= HIGH_WATER && from.isPaused() && !done && !failure) resume();
+        yield next.f;
         continue;
       }
       if (failure) throw failure;
@@ -100,6 +129,7 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
+    c._processingResponse = false;
     if (!done && !failure) {
       // The caller stopped early: the rest of the answer cannot be handed back, so the connection goes.
       unhook();

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { ImapSource, type Body } from '../../src/io/imap-source.js';
+import { canBorrow } from '../../src/io/raw-fetch.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { startProxy, type ProxyFaults } from '../helpers/tcp-proxy.js';
 import { makeMessage } from '../helpers/messages.js';
 
 // Message bodies are read off imapflow's socket by rawFetch (src/io/raw-fetch.ts). What it gives
@@ -56,11 +59,13 @@ describe.each([
     await server?.stop();
   });
 
-  const connect = async () => {
-    const source = await ImapSource.connect(mb);
+  const connect = async (opts: { socketTimeoutMs?: number; port?: number } = {}) => {
+    const source = await ImapSource.connect({ ...mb, port: opts.port ?? mb.port }, { socketTimeoutMs: opts.socketTimeoutMs });
     const client = (source as unknown as { client: { _inflate?: unknown } }).client;
     // The compressed case must really read through the inflater, or it tests nothing new.
     expect(Boolean(client._inflate)).toBe(compress);
+    // If a new imapflow fed its reader another way, bodies would quietly go the slow way.
+    expect(canBorrow(client as unknown as ImapFlow)).toBe(true);
     return source;
   };
 
@@ -95,21 +100,67 @@ describe.each([
     }
   }, 60_000);
 
-  it('pauses the socket for a slow reader and loses nothing', async () => {
-    const source = await connect();
+  it('pauses the socket for a slow reader, past the socket timeout, and loses nothing', async () => {
+    // A socket timeout well below the reader's pause: held paused for us, the socket is not "quiet".
+    const source = await connect({ socketTimeoutMs: 300 });
     try {
       await source.open('INBOX');
       const uids = (await source.uidsAbove(0)).slice(-600);
+      const client = (source as unknown as { client: { socket: Readable; _inflate?: Readable } }).client;
+      const from = client._inflate ?? client.socket;
+      let pauses = 0;
+      const pause = from.pause.bind(from);
+      from.pause = () => (pauses++, pause());
       let n = 0;
       for await (const b of source.bodies(uids)) {
         expect(b.source.equals(expected.get(b.uid)!.source)).toBe(true);
-        // Slow for the first part, so several MB pile up while the reader waits.
-        if (n++ < 20) await new Promise((r) => setTimeout(r, 20));
+        if (n++ === 0) {
+          pauses = 0;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
       }
       expect(n).toBe(600);
+      expect(pauses).toBeGreaterThan(0);
       expect(await source.uidsIn(uids.slice(0, 3))).toEqual(uids.slice(0, 3));
+      expect(source.usable).toBe(true);
     } finally {
       await source.close();
+    }
+  }, 60_000);
+
+  it('fails, and gives up the connection, when the server refuses the FETCH', async () => {
+    const source = await connect();
+    try {
+      await source.open('INBOX');
+      await expect(async () => {
+        for await (const _ of source.bodies([0])) { /* nothing comes */ }
+      }).rejects.toThrow(/refused FETCH/);
+      expect(source.usable).toBe(false);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it.each<[string, ProxyFaults]>([
+    ['is cut', { dropAfterBytes: 2_000_000 }],
+    ['goes silent', { stallAfterBytes: 2_000_000 }],
+  ])('fails, never hangs, when the connection %s during the FETCH', async (_, faults) => {
+    const proxy = await startProxy(server.imapsPort, faults);
+    const source = await connect({ port: proxy.port, socketTimeoutMs: 1_000 });
+    try {
+      await source.open('INBOX');
+      const uids = await source.uidsAbove(0);
+      const got: number[] = [];
+      await expect(async () => {
+        for await (const b of source.bodies(uids)) got.push(b.uid);
+      }).rejects.toThrow(/connection|timeout/i);
+      // What came before the fault came whole.
+      for (const uid of got) expect(expected.has(uid)).toBe(true);
+      expect(got.length).toBeLessThan(uids.length);
+      expect(source.usable).toBe(false);
+    } finally {
+      await source.close();
+      await proxy.close();
     }
   }, 60_000);
 

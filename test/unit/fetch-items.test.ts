@@ -20,6 +20,8 @@ describe('parseFetch', () => {
     ['a NIL body', `* 1 FETCH (UID 2 BODY[] NIL)`, { UID: 2, 'BODY[]': null }],
     ['a flag change on its own', `* 5 FETCH (FLAGS ())`, { FLAGS: [] }],
     ['a literal8', `* 1 FETCH (UID 2 BINARY[] ~{17})`, { UID: 2, 'BINARY[]': body }],
+    ['a body with its origin', `* 1 FETCH (UID 2 BODY[]<0> {17})`, { UID: 2, 'BODY[]': body }],
+    ['a keyword with a bracket in it', `* 1 FETCH (FLAGS ($a[b \\Seen) UID 2)`, { FLAGS: ['$a[b', '\\Seen'], UID: 2 }],
   ])('%s', (_, text, items) => {
     const f = parseFetch(r(text, text.includes('{17}') ? [body] : []));
     expect(f?.items).toEqual(new Map(Object.entries(items)));
