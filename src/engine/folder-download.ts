@@ -70,10 +70,14 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     else if (!filesCounted) report.present++;
   };
   const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
-  const write = (p: Planned, raw: Buffer) => queue.add(async () => {
-    await store.write(p.fileName, raw);
-    saved(p, raw.length);
-  }, raw.length);
+  // The store frees the Buffer once written: its length is taken first.
+  const write = (p: Planned, raw: Buffer) => {
+    const bytes = raw.length;
+    return queue.add(async () => {
+      await store.write(p.fileName, raw);
+      saved(p, bytes);
+    }, bytes);
+  };
   const large = plan.filter((p) => !small(p));
   const first = plan.filter((p) => small(p) && p.twinOf === undefined).map((p) => p.meta.uid);
   const ranges = chunk([...first, ...toName].sort((a, b) => a - b), RANGE_SIZE);

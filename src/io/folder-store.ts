@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
-import { droppedBuffer } from './memory.js';
+import { droppedBuffer, releaseBuffer } from './memory.js';
 
 /**
  * One local folder of .eml files: the truth about what is backed up.
@@ -159,10 +159,11 @@ export class FolderStore {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
+  /** Writes a message and frees its Buffer (releaseBuffer): the caller must not use it after. */
   async write(fileName: string, data: Buffer): Promise<void> {
     await writeFileAtomic(path.join(this.dir, fileName), data);
     this.remember(fileName);
-    droppedBuffer(data.length);
+    releaseBuffer(data);
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {

@@ -2,9 +2,8 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Readable } from 'node:stream';
 import type { MailboxConfig } from '../core/config-types.js';
 import type { ServerFolder } from '../core/folders.js';
-import { headerFieldsOf, parseHeaderFields } from '../core/headers.js';
-import type { MessageHeaders } from '../core/naming.js';
 import type { FetchResponse } from './fetch-items.js';
+import { bodyOf, HEADER_FIELDS, headerKey, metaOf, metaOfFetch, toDate, type Body, type MessageMeta } from './fetched.js';
 import { imapAuth } from './imap-auth.js';
 import { canBorrow, rawFetch } from './raw-fetch.js';
 
@@ -19,18 +18,7 @@ export interface ListedFolder extends ServerFolder {
   status?: FolderStatus | undefined;
 }
 
-export interface MessageMeta extends MessageHeaders {
-  uid: number;
-}
-
-export interface Body {
-  uid: number;
-  source: Buffer;
-  size: number;
-  internalDate: Date;
-}
-
-export const HEADER_FIELDS = ['message-id', 'date', 'subject', 'from', 'to'];
+export { HEADER_FIELDS, metaOfBody, type Body, type MessageMeta } from './fetched.js';
 
 export interface SourceOptions {
   /** Socket inactivity limit: a server that stops answering fails fast enough to retry. */
@@ -129,9 +117,20 @@ export class ImapSource {
     if (Array.isArray(which) && which.length === 0) return;
     const mark = Array.isArray(which) ? 0 : which;
     const range = !Array.isArray(which) ? `${mark + 1}:*` : exact ? uidSet(which) : `${Math.min(...which)}:${Math.max(...which)}`;
+    if (!this.usable) throw new Error('connection not available');
+    if (!canBorrow(this.client)) return yield* this.headersByImapflow(range, mark);
+    const fields = HEADER_FIELDS.map((f) => f.toUpperCase()).join(' ');
+    const command = `UID FETCH ${range} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (${fields})])`;
+    for await (const f of this.fetchRaw(command, (items) => headerKey({ seq: 0, items }) !== undefined)) {
+      const meta = metaOfFetch(f);
+      // `n:*` returns the last message even when n is past it.
+      if (meta && meta.uid > mark) yield meta;
+    }
+  }
+
+  private async *headersByImapflow(range: string, mark: number): AsyncGenerator<MessageMeta> {
     const query = { uid: true, size: true, internalDate: true, headers: HEADER_FIELDS };
     for await (const msg of this.client.fetch(range, query, { uid: true })) {
-      // `n:*` returns the last message even when n is past it.
       if (msg.uid <= mark) continue;
       yield metaOf(msg.uid, msg.size ?? 0, toDate(msg.internalDate), msg.headers);
     }
@@ -149,18 +148,30 @@ export class ImapSource {
     if (!this.usable) throw new Error('connection not available');
     if (!canBorrow(this.client)) return yield* this.bodiesByImapflow(uids, meta);
     const items = meta ? '(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])' : '(UID BODY.PEEK[])';
-    // A server may send a message's items in more than one response (RFC 9051 7.5.2): those that
-    // come before its body are kept by sequence number and given to it.
+    for await (const f of this.fetchRaw(`UID FETCH ${uidSet(uids)} ${items}`, (i) => i.has('BODY[]'))) {
+      const body = bodyOf(f);
+      if (body) yield body;
+    }
+  }
+
+  /**
+   * A FETCH read by rawFetch, each message's response once it has `isMessage`. A server may send a
+   * message's items in more than one response (RFC 9051 7.5.2): those that come first are kept by
+   * sequence number and given to it. A FETCH that fails or is left early costs the connection.
+   */
+  private async *fetchRaw(command: string, isMessage: (items: FetchResponse['items']) => boolean): AsyncGenerator<FetchResponse> {
     const before = new Map<number, FetchResponse['items']>();
     let finished = false;
     try {
-      for await (const f of rawFetch(this.client, `UID FETCH ${uidSet(uids)} ${items}`)) {
+      for await (const f of rawFetch(this.client, command)) {
         const earlier = before.get(f.seq);
         if (earlier) for (const [k, v] of earlier) if (!f.items.has(k)) f.items.set(k, v);
-        if (!f.items.has('BODY[]')) before.set(f.seq, f.items);
-        else before.delete(f.seq);
-        const body = bodyOf(f);
-        if (body) yield body;
+        if (!isMessage(f.items)) {
+          before.set(f.seq, f.items);
+          continue;
+        }
+        before.delete(f.seq);
+        yield f;
       }
       finished = true;
     } finally {
@@ -230,33 +241,6 @@ export class ImapSource {
   }
 }
 
-/** What headers() gives for a message, from the message itself: the same fields, so the same name. */
-export function metaOfBody(body: Body): MessageMeta {
-  return metaOf(body.uid, body.size, body.internalDate, headerFieldsOf(body.source, HEADER_FIELDS));
-}
-
-function metaOf(uid: number, size: number, internalDate: Date, fields: Buffer | undefined): MessageMeta {
-  const h = parseHeaderFields(fields);
-  return { uid, size, internalDate, messageId: h['message-id'], subject: h['subject'], date: h['date'], from: h['from'], to: h['to'] };
-}
-
-/**
- * A message from a FETCH response, as imapflow would have given it; undefined for a response that
- * carries no body (a flag change the server reports on its own) or whose body is NIL.
- */
-export function bodyOf(f: FetchResponse): Body | undefined {
-  const raw = f.items.get('BODY[]');
-  if (raw === undefined || raw === null) return undefined;
-  const uid = f.items.get('UID');
-  if (typeof uid !== 'number') throw new Error(`the server sent message ${f.seq} without its UID`);
-  // A body may come as a quoted string (a short one-line message); latin1 gives back its bytes.
-  const source = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw, 'latin1') : undefined;
-  if (source === undefined) throw new Error(`the server sent message ${f.seq} with a body that is not a string`);
-  const size = f.items.get('RFC822.SIZE');
-  const date = f.items.get('INTERNALDATE');
-  return { uid, source, size: typeof size === 'number' ? size : 0, internalDate: toDate(typeof date === 'string' ? date : undefined) };
-}
-
 /** Compact UID set (`1:5,7,9:12`) so one command covers any selection. */
 export function uidSet(uids: number[]): string {
   const sorted = [...uids].sort((a, b) => a - b);
@@ -273,11 +257,6 @@ export function uidSet(uids: number[]): string {
   }
   parts.push(start === prev ? `${start}` : `${start}:${prev}`);
   return parts.join(',');
-}
-
-function toDate(value: Date | string | undefined): Date {
-  const d = value instanceof Date ? value : new Date(value ?? 0);
-  return Number.isNaN(d.getTime()) ? new Date(0) : d;
 }
 
 function isIp(host: string): boolean {

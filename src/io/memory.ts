@@ -14,6 +14,34 @@ import vm from 'node:vm';
 const CHECK_EVERY = 4 * 1024 * 1024;
 const BUDGET = 12 * 1024 * 1024;
 
+/** Buffers whose memory no one else shares: made by ownedBuffer, not yet released. */
+const owned = new WeakSet<Buffer>();
+
+/**
+ * A Buffer of its own memory (not a slice of a pool or of a socket read) that releaseBuffer can
+ * give back at once. Message bodies are read into these: freeing each when its file is written
+ * keeps the process's memory at what is in flight, with no collection to wait for.
+ */
+export function ownedBuffer(size: number): Buffer {
+  const b = Buffer.allocUnsafeSlow(size);
+  owned.add(b);
+  return b;
+}
+
+/** ArrayBuffer.prototype.transfer: Node 22 and later (V8 11.4); Node 20 lacks it. */
+const canDetach = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+
+/**
+ * Frees a Buffer from ownedBuffer now; it reads as empty from then on, so the caller must be its
+ * last user. Anything else, and everything on a Node without ArrayBuffer transfer, is left to the
+ * collector, as droppedBuffer says.
+ */
+export function releaseBuffer(b: Buffer): void {
+  if (!canDetach || !owned.delete(b)) return droppedBuffer(b.length);
+  // Detaching the ArrayBuffer (transfer to a new empty one) frees its memory without a collection.
+  (b.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+}
+
 let dropped = 0;
 let limit = BUDGET;
 let collect: (() => void) | null | undefined;

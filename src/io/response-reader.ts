@@ -1,3 +1,5 @@
+import { ownedBuffer } from './memory.js';
+
 /**
  * Splits a server's byte stream into IMAP responses: each is its text (latin1, so no byte is
  * changed) with every literal cut out and kept as a Buffer, marked in the text by `{n}` as sent.
@@ -49,8 +51,9 @@ export class ResponseReader {
         this.owed = -1;
         return at + take;
       }
-      // A Buffer of its own (not from the shared pool) so a saved message holds no other bytes.
-      this.literal = Buffer.allocUnsafeSlow(this.owed);
+      // A Buffer of its own (not from the shared pool) so a saved message holds no other bytes,
+      // and it can be freed as soon as it is written.
+      this.literal = ownedBuffer(this.owed);
       this.literalAt = 0;
     }
     chunk.copy(this.literal, this.literalAt, at, at + take);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segment1Of } from '../../src/core/naming.js';
+import { formatBytes } from '../../src/core/summary.js';
 import { runCli } from '../helpers/cli.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeLargeMessage, makeMessage } from '../helpers/messages.js';
@@ -97,6 +98,9 @@ describe('backing up with the original tool configuration', () => {
     const real = await expectMirrors('Realmail', 'Realmail');
     // 290 distinct messages, 27 of them sharing a Message-ID with another: all 290 kept.
     expect(real.size).toBe(fs.readdirSync(REALMAIL).length);
+    // The bytes reported are the bytes written (a message's Buffer is freed once it is on disk).
+    const realBytes = [...real.values()].reduce((n, b) => n + b.length, 0);
+    expect(r.stdout).toContain(`Realmail: ${real.size} new, 0 present, ${formatBytes(realBytes)} in`);
     // The log exists, carries the summary, and never the password.
     const logs = fs.readdirSync(ws.logsFolder);
     expect(logs).toHaveLength(1);

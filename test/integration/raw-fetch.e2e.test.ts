@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
+import { HEADER_FIELDS, metaOf, type MessageMeta } from '../../src/io/fetched.js';
 import { ImapSource, type Body } from '../../src/io/imap-source.js';
 import { canBorrow } from '../../src/io/raw-fetch.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
@@ -35,6 +36,7 @@ describe.each([
   let server: DovecotServer;
   let mb: MailboxConfig;
   let expected: Map<number, Body>;
+  let expectedMeta: Map<number, MessageMeta>;
 
   beforeAll(async () => {
     server = await startDovecot({ compress });
@@ -51,6 +53,10 @@ describe.each([
     expected = new Map();
     for await (const m of client.fetch('1:*', { uid: true, source: true, size: true, internalDate: true }, { uid: true })) {
       expected.set(m.uid, { uid: m.uid, source: m.source!, size: m.size!, internalDate: m.internalDate as Date });
+    }
+    expectedMeta = new Map();
+    for await (const m of client.fetch('1:*', { uid: true, size: true, internalDate: true, headers: HEADER_FIELDS }, { uid: true })) {
+      expectedMeta.set(m.uid, metaOf(m.uid, m.size ?? 0, m.internalDate as Date, m.headers));
     }
     await client.logout();
   }, 120_000);
@@ -94,6 +100,28 @@ describe.each([
       const chunks: Buffer[] = [];
       for await (const c of stream!) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).equals(big)).toBe(true);
+      expect(source.usable).toBe(true);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it('gives every message the header fields, size and date imapflow gives', async () => {
+    const source = await connect();
+    try {
+      await source.open('INBOX');
+      const got = new Map<number, MessageMeta>();
+      for await (const m of source.headers(0)) got.set(m.uid, m);
+      expect(got.size).toBe(corpus.length);
+      expect(got).toEqual(expectedMeta);
+      // Above a mark, and for given UIDs.
+      const uids = [...got.keys()];
+      const above: number[] = [];
+      for await (const m of source.headers(uids[10]!)) above.push(m.uid);
+      expect(above).toEqual(uids.slice(11));
+      const some: number[] = [];
+      for await (const m of source.headers([uids[3]!, uids[7]!], true)) some.push(m.uid);
+      expect(some).toEqual([uids[3], uids[7]]);
       expect(source.usable).toBe(true);
     } finally {
       await source.close();

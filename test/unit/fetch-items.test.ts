@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFetch } from '../../src/io/fetch-items.js';
-import { bodyOf } from '../../src/io/imap-source.js';
+import { bodyOf } from '../../src/io/fetched.js';
 
 const body = Buffer.from('Subject: x\r\n\r\nhi\r\n');
 const r = (text: string, literals: Buffer[] = []) => ({ text, literals });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedBuffer } from '../../src/io/memory.js';
+import { droppedBuffer, ownedBuffer, releaseBuffer } from '../../src/io/memory.js';
 
 describe('droppedBuffer', () => {
   it('frees dead Buffers once they pass the budget, without --expose-gc', () => {
@@ -11,5 +11,37 @@ describe('droppedBuffer', () => {
     droppedBuffer(8 * 1024 * 1024);
     // Most of the 48 MB is freed at once (a few may still be referenced from the stack).
     expect(process.memoryUsage().arrayBuffers).toBeLessThan(before - 24 * 1024 * 1024);
+  });
+});
+
+describe('ownedBuffer and releaseBuffer', () => {
+  // The executables and `node cli.cjs` run on Node 22; this test also runs on the CI's Node, which
+  // may be older. There a released Buffer is left intact for the collector.
+  const canDetach = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+
+  it.runIf(canDetach)('give a message Buffer\'s memory back at once, with no collection', () => {
+    const held = Array.from({ length: 16 }, () => ownedBuffer(1024 * 1024).fill(7));
+    const before = process.memoryUsage().arrayBuffers;
+    for (const b of held) releaseBuffer(b);
+    expect(process.memoryUsage().arrayBuffers).toBeLessThanOrEqual(before - 16 * 1024 * 1024);
+    // Released, a Buffer reads as empty: a late reader can not take stale or freed bytes for data.
+    expect(held.every((b) => b.length === 0)).toBe(true);
+    // Twice is harmless.
+    releaseBuffer(held[0]!);
+  });
+
+  it.runIf(!canDetach)('leave a Buffer intact where Node cannot detach it', () => {
+    const b = ownedBuffer(4).fill(1);
+    releaseBuffer(b);
+    expect([...b]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('leave any other Buffer as it is: a slice of a socket read or a pool shares its memory', () => {
+    const chunk = Buffer.from('abcdefgh');
+    const view = chunk.subarray(2, 5);
+    releaseBuffer(view);
+    releaseBuffer(Buffer.allocUnsafe(100));
+    expect(view.toString()).toBe('cde');
+    expect(chunk.toString()).toBe('abcdefgh');
   });
 });
