@@ -37,17 +37,16 @@ export function bodyOf(f: FetchResponse): Body | undefined {
   return { uid: uidOf(f), source, size: sizeOf(f), internalDate: dateOf(f) };
 }
 
-/** The header fields a FETCH response carries, as imapflow's header FETCH gave them; undefined if none. */
-export function metaOfFetch(f: FetchResponse): MessageMeta | undefined {
+/** The header fields a FETCH response carries, as imapflow's header FETCH gave them (none if none came). */
+export function metaOfFetch(f: FetchResponse): MessageMeta {
   const key = headerKey(f);
-  if (key === undefined) return undefined;
-  const raw = f.items.get(key);
+  const raw = key === undefined ? undefined : f.items.get(key);
   return metaOf(uidOf(f), sizeOf(f), dateOf(f), raw === null || raw === undefined ? undefined : bytesOf(raw, f.seq));
 }
 
-/** `BODY[HEADER.FIELDS (…)]` as the server wrote the list, which need not be as asked. */
+/** `BODY[HEADER.FIELDS (…)]` however the server wrote it: any `BODY[HEADER…]`, as imapflow took it. */
 export function headerKey(f: FetchResponse): string | undefined {
-  for (const k of f.items.keys()) if (k.startsWith('BODY[HEADER.FIELDS')) return k;
+  for (const k of f.items.keys()) if (k.startsWith('BODY[HEADER')) return k;
   return undefined;
 }
 
@@ -62,14 +61,19 @@ function uidOf(f: FetchResponse): number {
   return uid;
 }
 
+/** A number, or one sent as a string, as imapflow read it; 0 otherwise. */
 function sizeOf(f: FetchResponse): number {
   const size = f.items.get('RFC822.SIZE');
-  return typeof size === 'number' ? size : 0;
+  const n = typeof size === 'number' ? size : Number(textOf(size ?? null));
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 function dateOf(f: FetchResponse): Date {
-  const date = f.items.get('INTERNALDATE');
-  return toDate(typeof date === 'string' ? date : undefined);
+  return toDate(textOf(f.items.get('INTERNALDATE') ?? null));
+}
+
+function textOf(v: Value): string | undefined {
+  return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : undefined;
 }
 
 /** A literal, or a quoted string (a short one-line message), whose latin1 gives back its bytes. */

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
-import { droppedBuffer, releaseBuffer } from './memory.js';
+import { droppedBuffer, isReleased, releaseBuffer } from './memory.js';
 
 /**
  * One local folder of .eml files: the truth about what is backed up.
@@ -131,6 +131,7 @@ export class FolderStore {
    * same segment1, which is then claimed); or nowhere.
    */
   async copyOf(twinOf: string, data: Buffer, verifying = false): Promise<'this run' | 'earlier run' | undefined> {
+    if (isReleased(data)) throw new Error(`internal error: the bytes compared with ${twinOf} were freed`);
     const seg = segment1Of(twinOf);
     const scanned = seg === undefined ? [] : (this.index().bySegment.get(seg) ?? []);
     for (const name of new Set([twinOf, ...(this.variants.get(twinOf) ?? []), ...scanned])) {
@@ -161,6 +162,8 @@ export class FolderStore {
 
   /** Writes a message and frees its Buffer (releaseBuffer): the caller must not use it after. */
   async write(fileName: string, data: Buffer): Promise<void> {
+    // A released Buffer reads as empty and would be written as an empty message without a word.
+    if (isReleased(data)) throw new Error(`internal error: the bytes of ${fileName} were freed before they were written`);
     await writeFileAtomic(path.join(this.dir, fileName), data);
     this.remember(fileName);
     releaseBuffer(data);

@@ -121,10 +121,13 @@ export class ImapSource {
     if (!canBorrow(this.client)) return yield* this.headersByImapflow(range, mark);
     const fields = HEADER_FIELDS.map((f) => f.toUpperCase()).join(' ');
     const command = `UID FETCH ${range} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (${fields})])`;
-    for await (const f of this.fetchRaw(command, (items) => headerKey({ seq: 0, items }) !== undefined)) {
+    // `n:*` returns the last message even when n is past it; a flag change may name any UID.
+    const asked = Array.isArray(which) && exact ? new Set(which) : undefined;
+    const [lo, hi] = Array.isArray(which) ? [Math.min(...which), Math.max(...which)] : [mark + 1, Number.MAX_SAFE_INTEGER];
+    const wanted = (uid: number) => uid >= lo && uid <= hi && (asked === undefined || asked.has(uid));
+    for await (const f of this.fetchRaw(command, (items) => headerKey({ seq: 0, items }) !== undefined, true)) {
       const meta = metaOfFetch(f);
-      // `n:*` returns the last message even when n is past it.
-      if (meta && meta.uid > mark) yield meta;
+      if (wanted(meta.uid)) yield meta;
     }
   }
 
@@ -157,20 +160,28 @@ export class ImapSource {
   /**
    * A FETCH read by rawFetch, each message's response once it has `isMessage`. A server may send a
    * message's items in more than one response (RFC 9051 7.5.2): those that come first are kept by
-   * sequence number and given to it. A FETCH that fails or is left early costs the connection.
+   * UID (each response to a UID FETCH carries it; sequence numbers shift with an EXPUNGE) and given
+   * to it. With `leftovers`, a UID whose main item never came is yielded as it is, as imapflow did.
+   * A FETCH that fails or is left early costs the connection.
    */
-  private async *fetchRaw(command: string, isMessage: (items: FetchResponse['items']) => boolean): AsyncGenerator<FetchResponse> {
-    const before = new Map<number, FetchResponse['items']>();
+  private async *fetchRaw(command: string, isMessage: (items: FetchResponse['items']) => boolean, leftovers = false): AsyncGenerator<FetchResponse> {
+    const before = new Map<number, FetchResponse>();
     let finished = false;
     try {
       for await (const f of rawFetch(this.client, command)) {
-        const earlier = before.get(f.seq);
-        if (earlier) for (const [k, v] of earlier) if (!f.items.has(k)) f.items.set(k, v);
-        if (!isMessage(f.items)) {
-          before.set(f.seq, f.items);
+        const uid = f.items.get('UID');
+        if (typeof uid !== 'number') {
+          // No UID: a flag change the server reports on its own, unless it carries what was asked.
+          if (isMessage(f.items)) yield f;
           continue;
         }
-        before.delete(f.seq);
+        const earlier = before.get(uid);
+        if (earlier) for (const [k, v] of earlier.items) if (!f.items.has(k)) f.items.set(k, v);
+        if (!isMessage(f.items)) {
+          before.set(uid, f);
+          continue;
+        }
+        before.delete(uid);
         yield f;
       }
       finished = true;
@@ -180,6 +191,7 @@ export class ImapSource {
         this.client.close();
       }
     }
+    if (leftovers) yield* before.values();
   }
 
   private async *bodiesByImapflow(uids: number[], meta: boolean): AsyncGenerator<Body> {

@@ -38,8 +38,17 @@ const canDetach = typeof (ArrayBuffer.prototype as { transfer?: unknown }).trans
  */
 export function releaseBuffer(b: Buffer): void {
   if (!canDetach || !owned.delete(b)) return droppedBuffer(b.length);
-  // Detaching the ArrayBuffer (transfer to a new empty one) frees its memory without a collection.
-  (b.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+  try {
+    // Detaching the ArrayBuffer (transfer to a new empty one) frees its memory without a collection.
+    (b.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+  } catch {
+    droppedBuffer(b.length);
+  }
+}
+
+/** Whether a Buffer was released: writing or comparing it would take it for an empty message. */
+export function isReleased(b: Buffer): boolean {
+  return (b.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
 }
 
 let dropped = 0;

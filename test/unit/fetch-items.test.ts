@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFetch } from '../../src/io/fetch-items.js';
-import { bodyOf } from '../../src/io/fetched.js';
+import { bodyOf, metaOfFetch } from '../../src/io/fetched.js';
 
 const body = Buffer.from('Subject: x\r\n\r\nhi\r\n');
 const r = (text: string, literals: Buffer[] = []) => ({ text, literals });
@@ -69,5 +69,30 @@ describe('bodyOf', () => {
 
   it('refuses a body without its UID: it could not be told which message it is', () => {
     expect(() => bodyOf(f({ 'BODY[]': body }))).toThrow(/without its UID/);
+  });
+});
+
+describe('metaOfFetch', () => {
+  const f = (items: Record<string, unknown>) => ({ seq: 1, items: new Map(Object.entries(items)) as never });
+  const hdr = Buffer.from('Subject: Hi\r\nMessage-ID: <a@b>\r\n\r\n');
+
+  it.each([
+    ['as asked', 'BODY[HEADER.FIELDS (MESSAGE-ID DATE SUBJECT FROM TO)]'],
+    ['in another spelling', 'BODY[HEADER.FIELDS ("Message-ID" "Subject")]'],
+    ['as the whole header', 'BODY[HEADER]'],
+  ])('takes the header fields %s', (_, key) => {
+    expect(metaOfFetch(f({ UID: 4, 'RFC822.SIZE': 10, [key]: hdr }))).toMatchObject({ uid: 4, size: 10, subject: 'Hi', messageId: '<a@b>' });
+  });
+
+  it('takes a size and a date sent as strings or literals, as imapflow did', () => {
+    const meta = metaOfFetch(f({ UID: 4, 'RFC822.SIZE': '123', INTERNALDATE: Buffer.from('01-Feb-2024 10:00:00 +0000'), 'BODY[HEADER]': hdr }));
+    expect(meta.size).toBe(123);
+    expect(meta.internalDate).toEqual(new Date('2024-02-01T10:00:00Z'));
+  });
+
+  it('names a message whose header fields never came by the fallbacks, as imapflow did', () => {
+    expect(metaOfFetch(f({ UID: 4, 'RFC822.SIZE': 'x' }))).toEqual({
+      uid: 4, size: 0, internalDate: new Date(0), messageId: undefined, subject: undefined, date: undefined, from: undefined, to: undefined,
+    });
   });
 });

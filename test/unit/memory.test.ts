@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedBuffer, ownedBuffer, releaseBuffer } from '../../src/io/memory.js';
+import { droppedBuffer, isReleased, ownedBuffer, releaseBuffer } from '../../src/io/memory.js';
 
 describe('droppedBuffer', () => {
   it('frees dead Buffers once they pass the budget, without --expose-gc', () => {
@@ -26,6 +26,7 @@ describe('ownedBuffer and releaseBuffer', () => {
     expect(process.memoryUsage().arrayBuffers).toBeLessThanOrEqual(before - 16 * 1024 * 1024);
     // Released, a Buffer reads as empty: a late reader can not take stale or freed bytes for data.
     expect(held.every((b) => b.length === 0)).toBe(true);
+    expect(held.every(isReleased)).toBe(true);
     // Twice is harmless.
     releaseBuffer(held[0]!);
   });
@@ -43,5 +44,6 @@ describe('ownedBuffer and releaseBuffer', () => {
     releaseBuffer(Buffer.allocUnsafe(100));
     expect(view.toString()).toBe('cde');
     expect(chunk.toString()).toBe('abcdefgh');
+    expect(isReleased(view) || isReleased(chunk)).toBe(false);
   });
 });
