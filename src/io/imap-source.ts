@@ -125,7 +125,8 @@ export class ImapSource {
     const asked = Array.isArray(which) && exact ? new Set(which) : undefined;
     const [lo, hi] = Array.isArray(which) ? [Math.min(...which), Math.max(...which)] : [mark + 1, Number.MAX_SAFE_INTEGER];
     const wanted = (uid: number) => uid >= lo && uid <= hi && (asked === undefined || asked.has(uid));
-    for await (const f of this.fetchRaw(command, (items) => headerKey({ seq: 0, items }) !== undefined, true)) {
+    const complete = (items: FetchResponse['items']) => items.has('RFC822.SIZE') && items.has('INTERNALDATE') && headerKey({ seq: 0, items }) !== undefined;
+    for await (const f of this.fetchRaw(command, complete)) {
       const meta = metaOfFetch(f);
       if (wanted(meta.uid)) yield meta;
     }
@@ -151,37 +152,42 @@ export class ImapSource {
     if (!this.usable) throw new Error('connection not available');
     if (!canBorrow(this.client)) return yield* this.bodiesByImapflow(uids, meta);
     const items = meta ? '(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])' : '(UID BODY.PEEK[])';
-    for await (const f of this.fetchRaw(`UID FETCH ${uidSet(uids)} ${items}`, (i) => i.has('BODY[]'))) {
+    const complete = (i: FetchResponse['items']) => i.has('BODY[]') && (!meta || (i.has('RFC822.SIZE') && i.has('INTERNALDATE')));
+    for await (const f of this.fetchRaw(`UID FETCH ${uidSet(uids)} ${items}`, complete)) {
       const body = bodyOf(f);
       if (body) yield body;
     }
   }
 
   /**
-   * A FETCH read by rawFetch, each message's response once it has `isMessage`. A server may send a
-   * message's items in more than one response (RFC 9051 7.5.2): those that come first are kept by
-   * UID (each response to a UID FETCH carries it; sequence numbers shift with an EXPUNGE) and given
-   * to it. With `leftovers`, a UID whose main item never came is yielded as it is, as imapflow did.
+   * A FETCH read by rawFetch, each message once its responses carry everything `complete` asks
+   * for. A server may send a message's items in several responses, in any order (RFC 9051 7.5.2):
+   * they are gathered by UID (each response to a UID FETCH carries it; sequence numbers shift with
+   * an EXPUNGE). What is still incomplete at the end is given as it is, as imapflow gave each
+   * response; a UID already given is not given again (a later flag change names it too).
    * A FETCH that fails or is left early costs the connection.
    */
-  private async *fetchRaw(command: string, isMessage: (items: FetchResponse['items']) => boolean, leftovers = false): AsyncGenerator<FetchResponse> {
-    const before = new Map<number, FetchResponse>();
+  private async *fetchRaw(command: string, complete: (items: FetchResponse['items']) => boolean): AsyncGenerator<FetchResponse> {
+    const partial = new Map<number, FetchResponse>();
+    const given = new Set<number>();
     let finished = false;
     try {
       for await (const f of rawFetch(this.client, command)) {
         const uid = f.items.get('UID');
         if (typeof uid !== 'number') {
           // No UID: a flag change the server reports on its own, unless it carries what was asked.
-          if (isMessage(f.items)) yield f;
+          if (complete(f.items)) yield f;
           continue;
         }
-        const earlier = before.get(uid);
+        if (given.has(uid)) continue;
+        const earlier = partial.get(uid);
         if (earlier) for (const [k, v] of earlier.items) if (!f.items.has(k)) f.items.set(k, v);
-        if (!isMessage(f.items)) {
-          before.set(uid, f);
+        if (!complete(f.items)) {
+          partial.set(uid, f);
           continue;
         }
-        before.delete(uid);
+        partial.delete(uid);
+        given.add(uid);
         yield f;
       }
       finished = true;
@@ -191,7 +197,7 @@ export class ImapSource {
         this.client.close();
       }
     }
-    if (leftovers) yield* before.values();
+    yield* partial.values();
   }
 
   private async *bodiesByImapflow(uids: number[], meta: boolean): AsyncGenerator<Body> {

@@ -1,0 +1,112 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MailboxConfig } from '../../src/core/config-types.js';
+import { ImapSource } from '../../src/io/imap-source.js';
+import { listenLocal, type Listening } from '../helpers/tcp-proxy.js';
+
+// Dovecot sends each message's FETCH items in one response. RFC 9051 (7.5.2) lets a server split
+// them, send flag changes of its own, and expunge during a UID FETCH, which shifts sequence
+// numbers. A scripted server does all of that here: each message must still get its own bytes,
+// size and date, and imapflow must still work on the connection after.
+const DATE = '"01-Feb-2024 10:00:00 +0000"';
+const one = 'Subject: one\r\nMessage-ID: <one@x>\r\n\r\nfirst\r\n';
+const two = 'Subject: two\r\nMessage-ID: <two@x>\r\n\r\nsecond, longer\r\n';
+const hdr = (b: string) => b.slice(0, b.indexOf('\r\n\r\n') + 4);
+
+function answer(tag: string, line: string): string {
+  const cmd = line.slice(tag.length + 1).toUpperCase();
+  if (cmd.startsWith('CAPABILITY')) return `* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LOGIN')) return `${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`;
+  if (cmd.startsWith('LIST "" ""')) return `* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LIST')) return `* LIST () "/" INBOX\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('EXAMINE')) return `* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 14] ok\r\n* FLAGS (\\Seen)\r\n${tag} OK [READ-ONLY] done\r\n`;
+  if (cmd.startsWith('UID SEARCH')) return `* SEARCH 11 12\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LOGOUT')) return `* BYE bye\r\n${tag} OK bye\r\n`;
+  if (cmd.startsWith('UID FETCH') && cmd.includes('BODY.PEEK[]')) {
+    return [
+      `* 2 FETCH (UID 12 RFC822.SIZE ${two.length} INTERNALDATE ${DATE})`,
+      '* 3 FETCH (FLAGS (\\Seen))',
+      `* 1 FETCH (BODY[] {${one.length}}\r\n${one} UID 11 RFC822.SIZE ${one.length} INTERNALDATE ${DATE})`,
+      // UID 10, once sequence 1, is gone: UID 12 is now sequence 1.
+      '* 1 EXPUNGE',
+      `* 1 FETCH (UID 12 BODY[] {${two.length}}\r\n${two})`,
+      `${tag} OK done`, '',
+    ].join('\r\n');
+  }
+  if (cmd.startsWith('UID FETCH')) {
+    return [
+      `* 1 FETCH (UID 11 BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT)] {${hdr(one).length}}\r\n${hdr(one)})`,
+      `* 1 FETCH (UID 11 RFC822.SIZE ${one.length})`,
+      `* 2 FETCH (UID 12 RFC822.SIZE ${two.length} INTERNALDATE ${DATE})`,
+      `* 2 FETCH (UID 12 BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT)] {${hdr(two).length}}\r\n${hdr(two)})`,
+      // A flag change of the server's own, naming a UID already complete: not a second message.
+      '* 2 FETCH (UID 12 FLAGS (\\Seen))',
+      `${tag} OK done`, '',
+    ].join('\r\n');
+  }
+  return `${tag} NO not here\r\n`;
+}
+
+let server: Listening;
+let mb: MailboxConfig;
+
+beforeAll(async () => {
+  const sockets = new Set<net.Socket>();
+  server = await listenLocal(net.createServer((socket) => {
+    sockets.add(socket);
+    socket.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
+    let buf = '';
+    socket.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        socket.write(answer(line.split(' ')[0] ?? '', line));
+      }
+    });
+    socket.on('error', () => socket.destroy());
+  }), sockets);
+  mb = {
+    address: 'x@example.org', login: 'x@example.org', password: 'pw', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecure: true,
+    tlsOptions: { rejectUnauthorized: true }, folders: { kind: 'all' }, excludeFolders: [],
+  };
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('a server that splits FETCH responses and expunges during them', () => {
+  it('gives each message its own bytes, size and date', async () => {
+    const source = await ImapSource.connect(mb);
+    try {
+      await source.open('INBOX');
+      const got = [];
+      for await (const b of source.bodies([11, 12], true)) got.push({ uid: b.uid, text: b.source.toString(), size: b.size, date: b.internalDate.toISOString() });
+      expect(got).toEqual([
+        { uid: 11, text: one, size: one.length, date: '2024-02-01T10:00:00.000Z' },
+        { uid: 12, text: two, size: two.length, date: '2024-02-01T10:00:00.000Z' },
+      ]);
+      // imapflow has the connection back.
+      expect(await source.uidsAbove(0)).toEqual([11, 12]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('gives each message its header fields, size and date when they come apart, each once', async () => {
+    const source = await ImapSource.connect(mb);
+    try {
+      await source.open('INBOX');
+      const got = [];
+      for await (const m of source.headers([11, 12], true)) got.push({ uid: m.uid, subject: m.subject, size: m.size, date: m.internalDate.getTime() });
+      // UID 11's date never comes: it is given at the end, with the fallback date, as imapflow gave it.
+      expect(got).toEqual([
+        { uid: 12, subject: 'two', size: two.length, date: Date.parse('2024-02-01T10:00:00Z') },
+        { uid: 11, subject: 'one', size: one.length, date: 0 },
+      ]);
+    } finally {
+      await source.close();
+    }
+  });
+});
