@@ -242,13 +242,20 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
       // A session's end line is written by the log process shortly after its imap process exits;
       // wait for those of exited processes only, so open sessions don't block.
       await sleep(30); // lets log lines of just-finished sessions land
+      // A session just logged out may still have its process for a moment: one still alive counts
+      // as open only once it has stayed alive for 300 ms (a CI run once read a fetch as missing).
+      let openSince: number | undefined;
       for (const deadline = Date.now() + 3000; ; await sleep(20)) {
         text = await server.logText();
         const mpids = [...text.matchAll(new RegExp(`imap-login: Info: Login: user=<${who}>.*mpid=(\\d+)`, 'g'))].map((m) => m[1]!);
         ends = text.match(new RegExp(`imap\\(${who}\\)<\\d+>[^\\n]*Info: Disconnected[^\\n]*body_bytes=\\d+`, 'g')) ?? [];
         const ended = new Set(ends.map((l) => /\)<(\d+)>/.exec(l)?.[1]));
         logins = mpids.length;
-        if (Date.now() > deadline || mpids.every((pid) => ended.has(pid) || alive(Number(pid)))) break;
+        const open = mpids.filter((pid) => !ended.has(pid));
+        if (Date.now() > deadline || open.length === 0) break;
+        if (!open.every((pid) => alive(Number(pid)))) continue;
+        openSince ??= Date.now();
+        if (Date.now() - openSince >= 300) break;
       }
       const sum = (key: string) => ends.reduce((n, l) => n + Number(new RegExp(`\\b${key}=(\\d+)`).exec(l)?.[1] ?? 0), 0);
       return {
