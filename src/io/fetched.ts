@@ -39,14 +39,14 @@ export function bodyOf(f: FetchResponse): Body | undefined {
 
 /** The header fields a FETCH response carries, as imapflow's header FETCH gave them (none if none came). */
 export function metaOfFetch(f: FetchResponse): MessageMeta {
-  const key = headerKey(f);
+  const key = headerKey(f.items);
   const raw = key === undefined ? undefined : f.items.get(key);
   return metaOf(uidOf(f), sizeOf(f), dateOf(f), raw === null || raw === undefined ? undefined : bytesOf(raw, f.seq));
 }
 
 /** `BODY[HEADER.FIELDS (…)]` however the server wrote it: any `BODY[HEADER…]`, as imapflow took it. */
-export function headerKey(f: FetchResponse): string | undefined {
-  for (const k of f.items.keys()) if (k.startsWith('BODY[HEADER')) return k;
+export function headerKey(items: FetchResponse['items']): string | undefined {
+  for (const k of items.keys()) if (k.startsWith('BODY[HEADER')) return k;
   return undefined;
 }
 

@@ -116,16 +116,16 @@ export class ImapSource {
   async *headers(which: number | number[], exact = false): AsyncGenerator<MessageMeta> {
     if (Array.isArray(which) && which.length === 0) return;
     const mark = Array.isArray(which) ? 0 : which;
-    const range = !Array.isArray(which) ? `${mark + 1}:*` : exact ? uidSet(which) : `${Math.min(...which)}:${Math.max(...which)}`;
+    const [lo, hi] = Array.isArray(which) ? [Math.min(...which), Math.max(...which)] : [mark + 1, Number.MAX_SAFE_INTEGER];
+    const range = !Array.isArray(which) ? `${lo}:*` : exact ? uidSet(which) : `${lo}:${hi}`;
     if (!this.usable) throw new Error('connection not available');
     if (!canBorrow(this.client)) return yield* this.headersByImapflow(range, mark);
     const fields = HEADER_FIELDS.map((f) => f.toUpperCase()).join(' ');
     const command = `UID FETCH ${range} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (${fields})])`;
     // `n:*` returns the last message even when n is past it; a flag change may name any UID.
     const asked = Array.isArray(which) && exact ? new Set(which) : undefined;
-    const [lo, hi] = Array.isArray(which) ? [Math.min(...which), Math.max(...which)] : [mark + 1, Number.MAX_SAFE_INTEGER];
     const wanted = (uid: number) => uid >= lo && uid <= hi && (asked === undefined || asked.has(uid));
-    const complete = (items: FetchResponse['items']) => items.has('RFC822.SIZE') && items.has('INTERNALDATE') && headerKey({ seq: 0, items }) !== undefined;
+    const complete = (items: FetchResponse['items']) => items.has('RFC822.SIZE') && items.has('INTERNALDATE') && headerKey(items) !== undefined;
     for await (const f of this.fetchRaw(command, complete)) {
       const meta = metaOfFetch(f);
       if (wanted(meta.uid)) yield meta;

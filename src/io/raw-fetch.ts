@@ -11,7 +11,6 @@ interface Borrowed {
   write(line: string): void;
   /** imapflow's socket timeout takes a quiet socket for this side's doing while it is set. */
   _processingResponse: boolean;
-  socketTimeout: number;
   armSocketTimeout(socket: Readable): void;
 }
 

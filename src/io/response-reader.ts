@@ -1,12 +1,6 @@
 import { ownedBuffer } from './memory.js';
 
-/**
- * Splits a server's byte stream into IMAP responses: each is its text (latin1, so no byte is
- * changed) with every literal cut out and kept as a Buffer, marked in the text by `{n}` as sent.
- * A literal that arrives in one chunk is a view of that chunk, not a copy; one split over chunks is
- * copied once into a Buffer of its exact size. This replaces imapflow's reader only for a FETCH
- * of message bodies, where its per-response objects cost more CPU than the bytes themselves.
- */
+/** One IMAP response: its text, with each literal cut out (marked by its `{n}`, as sent). */
 export interface Response {
   text: string;
   literals: Buffer[];
@@ -15,8 +9,16 @@ export interface Response {
 const CR = 0x0d;
 const LF = 0x0a;
 
+/**
+ * Splits a server's byte stream into IMAP responses: each is its text (latin1, so no byte is
+ * changed) with every literal kept as a Buffer. A literal that arrives in one chunk is a view of
+ * that chunk, not a copy; one split over chunks is copied once into a Buffer of its exact size.
+ * Used for the FETCH of bodies and header fields (raw-fetch.ts), where imapflow's per-response
+ * objects cost more CPU than the bytes themselves.
+ */
 export class ResponseReader {
   private line: Buffer[] = [];
+  private lineBytes = 0;
   private text = '';
   private literals: Buffer[] = [];
   private literal: Buffer | undefined;
@@ -24,9 +26,9 @@ export class ResponseReader {
   /** Bytes still owed to the literal being read; -1 while reading a line. */
   private owed = -1;
 
-  constructor(private readonly onResponse: (r: Response) => void, private readonly maxLine = 1024 * 1024) {}
-
   private stopped = false;
+
+  constructor(private readonly onResponse: (r: Response) => void, private readonly maxLine = 1024 * 1024) {}
 
   /** Feeds a chunk; returns how much of it was read: all of it unless `stop()` was called. */
   push(chunk: Buffer): number {
@@ -71,12 +73,14 @@ export class ResponseReader {
     const end = chunk.indexOf(LF, at);
     if (end < 0) {
       this.line.push(chunk.subarray(at));
-      if (this.lineLength() > this.maxLine) throw new Error(`the server sent a line longer than ${this.maxLine} bytes`);
+      this.lineBytes += chunk.length - at;
+      if (this.lineBytes > this.maxLine) throw new Error(`the server sent a line longer than ${this.maxLine} bytes`);
       return chunk.length;
     }
     this.line.push(chunk.subarray(at, end + 1));
     const bytes = this.line.length === 1 ? this.line[0]! : Buffer.concat(this.line);
     this.line = [];
+    this.lineBytes = 0;
     let stop = bytes.length - 1;
     if (stop > 0 && bytes[stop - 1] === CR) stop--;
     const part = bytes.toString('latin1', 0, stop);
@@ -95,12 +99,6 @@ export class ResponseReader {
       this.onResponse(r);
     }
     return end + 1;
-  }
-
-  private lineLength(): number {
-    let n = 0;
-    for (const b of this.line) n += b.length;
-    return n;
   }
 }
 
