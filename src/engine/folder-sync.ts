@@ -1,6 +1,7 @@
 import type { ResolvedFolder } from '../core/folders.js';
 import { InterruptedError } from '../core/errors.js';
 import { emlFileName, legacySegment1, segment1 } from '../core/naming.js';
+import { TwinIndex } from '../core/compact-tables.js';
 import { emptyFolderReport, type FolderReport } from '../core/report.js';
 import { FolderStore, foldName } from '../io/folder-store.js';
 import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js';
@@ -101,8 +102,8 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
 
 /** Decides, part by part, which messages are new; remembers what this run planned across parts. */
 class Planner {
-  /** `segment1:size` → file name, for every message this run planned: a later copy is a twin. */
-  private readonly planned = new Map<string, string>();
+  /** (segment1, size) → file name, for every message this run planned: a later copy is a twin. */
+  private readonly planned = new TwinIndex();
   /** Names given in this part, folded: not all on disk yet, where uniqueName would see them. */
   private readonly names = new Set<string>();
 
@@ -133,7 +134,7 @@ class Planner {
       this.store.claim((found[i] = file));
       if (!bySize) weak.add(i);
     };
-    const looked = (i: number) => found[i] !== undefined || this.planned.has(identity(segs[i] as string, metas[i]?.size ?? 0));
+    const looked = (i: number) => found[i] !== undefined || this.planned.has(segs[i] as string, metas[i]?.size ?? 0);
     for (const bySize of [true, false]) {
       for (const [i, meta] of metas.entries()) {
         if (looked(i)) continue;
@@ -159,8 +160,7 @@ class Planner {
       } else {
         present++;
         // A later copy of this message is a twin of the file found for it.
-        const key = identity(seg, meta.size);
-        if (!this.planned.has(key)) this.planned.set(key, file);
+        if (!this.planned.has(seg, meta.size)) this.planned.set(seg, meta.size, file);
       }
     }
     return { items, present, seen: new Set(metas.map((m) => m.uid)) };
@@ -190,18 +190,12 @@ class Planner {
    * only counts).
    */
   name(meta: MessageMeta, seg = segment1(meta), onDisk?: string): Planned {
-    const key = identity(seg, meta.size);
-    const twinOf = this.planned.get(key);
+    const twinOf = this.planned.get(seg, meta.size);
     const fileName = this.store.uniqueName(emlFileName(meta, seg), this.names);
-    if (twinOf === undefined) this.planned.set(key, onDisk ?? fileName);
+    if (twinOf === undefined) this.planned.set(seg, meta.size, onDisk ?? fileName);
     this.names.add(foldName(fileName));
     return { meta: { uid: meta.uid, size: meta.size }, fileName, ...(twinOf !== undefined ? { twinOf } : {}) };
   }
-}
-
-/** Same Message-ID and size: the same message, unless its bytes say otherwise. */
-function identity(seg: string, size: number): string {
-  return `${seg}:${size}`;
 }
 
 function finish(report: FolderReport, started: number): FolderReport {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { NameCounts, type Hash64 } from '../core/compact-tables.js';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
@@ -21,8 +22,12 @@ export class FolderStore {
   /** segment1 → file names, for every .eml on disk when the folder was scanned. */
   private readonly bySegment = new Map<string, string[]>();
   private readonly sizes = new Map<string, number>();
-  /** Names this run wrote, folded: taken for uniqueName, never matched by matchBySize or matchByName. */
-  private readonly written = new Set<string>();
+  /**
+   * Names this run wrote, folded: taken for uniqueName, never matched by matchBySize or matchByName.
+   * By hash (NameCounts): one per saved message, so a Set of strings was the largest thing a big
+   * folder kept; a collision can only make a free name look taken.
+   */
+  private readonly written: NameCounts;
   /** Per twin's file, the files this run wrote with its Message-ID and size but other bytes. */
   private readonly variants = new Map<string, string[]>();
   /** Files found by scan() that hold a message of this run. */
@@ -34,7 +39,13 @@ export class FolderStore {
    */
   private unindexed: string[] = [];
 
-  constructor(readonly dir: string) {}
+  /** `hash` only for tests, which make names collide. */
+  constructor(
+    readonly dir: string,
+    hash?: Hash64,
+  ) {
+    this.written = new NameCounts(hash);
+  }
 
   /** Reads the folder once; removes temp files an interrupted run left behind. */
   async scan(): Promise<void> {
@@ -143,7 +154,9 @@ export class FolderStore {
   }
 
   private provenance(name: string, twinOf: string, verifying: boolean): 'this run' | 'earlier run' {
-    if (this.written.has(foldName(name))) return 'this run';
+    // A name the run gave is never one scan() found (uniqueName): a scanned file that seems
+    // written is a hash collision, and its claim must stand.
+    if (this.written.has(foldName(name)) && !this.scanned(name)) return 'this run';
     if (verifying ? name !== twinOf && this.claimed.has(name) : name === twinOf || this.claimed.has(name)) return 'this run';
     this.claimed.add(name);
     return 'earlier run';
@@ -197,7 +210,9 @@ export class FolderStore {
       return bytes;
     }
     await fs.promises.rm(path.join(this.dir, fileName));
-    this.written.delete(foldName(fileName));
+    // The name is free again, unless another written name shares its hash: a remove only takes
+    // back this write's add.
+    this.written.remove(foldName(fileName));
     this.emlCount--;
     return this.provenance(same, twinOf, verifying);
   }
@@ -211,9 +226,15 @@ export class FolderStore {
   }
 
   private remember(fileName: string): void {
-    const folded = foldName(fileName);
-    if (!this.written.has(folded) && segment1Of(fileName)) this.emlCount++;
-    this.written.add(folded);
+    this.written.add(foldName(fileName));
+    // Counted per write, not per name the hash has not seen: names given are unique, and a count
+    // too high only makes the next run distrust its mark and read the folder again.
+    if (segment1Of(fileName)) this.emlCount++;
+  }
+
+  private scanned(name: string): boolean {
+    const seg = segment1Of(name);
+    return seg !== undefined && (this.index().bySegment.get(seg)?.includes(name) ?? false);
   }
 
   private index(): this {

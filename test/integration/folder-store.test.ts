@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { hash64 } from '../../src/core/compact-tables.js';
 import { FolderStore, foldName } from '../../src/io/folder-store.js';
 
 const seg = 'a'.repeat(32);
@@ -28,5 +30,50 @@ describe('unique names as case-insensitive file systems see them', () => {
     await store.write(name('Written'), Buffer.from('two'));
     expect(store.uniqueName(name('WRITTEN'), new Set())).toBe(name('WRITTEN').replace(/\.eml$/, '__2.eml'));
     expect(store.uniqueName(name('Other'), new Set())).toBe(name('Other'));
+  });
+});
+
+// The store keeps the names it wrote by a 64-bit hash. Here every name without a `__N` has one
+// hash, so what is left to see is which way its mistakes go: a free name may be called taken (a
+// `__2` name), a file of an earlier run is still claimed as that, and a name written stays taken.
+describe('names written, kept by hash, when hashes collide', () => {
+  const oneHash = (s: string) => (/__\d+\.eml$/.test(s) ? hash64(s) : ([7, 7] as const));
+  const fresh = async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-store-'));
+    fs.writeFileSync(path.join(dir, name('Earlier')), 'earlier bytes');
+    const store = new FolderStore(dir, oneHash);
+    await store.scan();
+    return { dir, store };
+  };
+
+  it('a free name may come out as __2, a written one never comes out free', async () => {
+    const { store } = await fresh();
+    expect(store.uniqueName(name('Free'), new Set())).toBe(name('Free'));
+    await store.write(name('Written'), Buffer.from('w'));
+    expect(store.uniqueName(name('Written'), new Set())).toBe(name('Written').replace(/\.eml$/, '__2.eml'));
+    expect(store.uniqueName(name('Free'), new Set())).toBe(name('Free').replace(/\.eml$/, '__2.eml'));
+    expect(store.count).toBe(2);
+  });
+
+  it('a file an earlier run saved is found as that, and claimed, whatever the written names hash to', async () => {
+    const { store } = await fresh();
+    await store.write(name('Written'), Buffer.from('w'));
+    // A message planned as a twin of the one written, whose bytes turn out to be the earlier file's.
+    expect(await store.copyOf(name('Written'), Buffer.from('earlier bytes'))).toBe('earlier run');
+    // Claimed: a second message with the same bytes is a copy within this run.
+    expect(await store.copyOf(name('Written'), Buffer.from('earlier bytes'))).toBe('this run');
+    expect(await store.matchBySize(seg, name('Earlier'), 'earlier bytes'.length)).toBeUndefined();
+  });
+
+  it('taking back a streamed copy leaves the names it shares a hash with taken', async () => {
+    const { dir, store } = await fresh();
+    await store.write(name('Twin'), Buffer.from('same'));
+    await store.write(name('Other'), Buffer.from('other'));
+    const kept = await store.writeStreamUnlessSame(name('Copy'), Readable.from([Buffer.from('same')]), name('Twin'));
+    expect(kept).toBe('this run');
+    expect(fs.existsSync(path.join(dir, name('Copy')))).toBe(false);
+    expect(store.count).toBe(3);
+    expect(store.uniqueName(name('Other'), new Set())).toBe(name('Other').replace(/\.eml$/, '__2.eml'));
+    expect(store.uniqueName(name('Twin'), new Set())).toBe(name('Twin').replace(/\.eml$/, '__2.eml'));
   });
 });
