@@ -16,12 +16,12 @@
 export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=131072';
 
 /**
- * The V8 flag the executable's blob carries (build/sea.mjs, where it is measured). Plain node takes
- * it too when it restarts for malloc (Linux, Node 22.15 and later), so `node cli.cjs` then runs
- * as the executable does; where the admin set a semi-space size (command line or NODE_OPTIONS,
- * either spelling), theirs is kept.
+ * The V8 flags the executable's blob carries (build/sea.mjs, where they are measured). Plain node
+ * takes them too when it restarts for malloc (Linux, Node 22.15 and later), so `node cli.cjs` then
+ * runs as the executable does; a flag the admin set (command line or NODE_OPTIONS, either
+ * spelling) is theirs, and its own is left out.
  */
-export const YOUNG_GENERATION = '--max-semi-space-size=2';
+export const V8_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=20'] as const;
 
 export interface ProcessFacts {
   platform: NodeJS.Platform;
@@ -55,8 +55,9 @@ export function allocatorReexec(p: ProcessFacts): Reexec | undefined {
   for (const [k, v] of Object.entries(p.env)) if (v !== undefined) env[k] = v;
   env['GLIBC_TUNABLES'] = tunables ? `${tunables}:${MALLOC_TUNABLE}` : MALLOC_TUNABLE;
   // A single executable gets argv[1] = argv[0] from Node and its execArgv from its own blob;
-  // plain node needs its flags and the script path again, and gets the blob's young generation.
-  const young = [...p.execArgv, p.env['NODE_OPTIONS'] ?? ''].some((f) => f.replace(/_/g, '-').includes('semi-space')) ? [] : [YOUNG_GENERATION];
-  const args = p.isSea ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...young, ...p.execArgv, ...p.argv.slice(1)];
+  // plain node needs its flags and the script path again, and gets the blob's V8 flags.
+  const given = [...p.execArgv, p.env['NODE_OPTIONS'] ?? ''].join(' ').replace(/_/g, '-');
+  const ours = V8_FLAGS.filter((flag) => !given.includes(flag.slice(0, flag.indexOf('='))));
+  const args = p.isSea ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...ours, ...p.execArgv, ...p.argv.slice(1)];
   return { file: p.execPath, args, env };
 }

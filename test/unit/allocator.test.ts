@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocatorReexec, MALLOC_TUNABLE, YOUNG_GENERATION, type ProcessFacts } from '../../src/cli/allocator.js';
+import fs from 'node:fs';
+import { allocatorReexec, MALLOC_TUNABLE, V8_FLAGS, type ProcessFacts } from '../../src/cli/allocator.js';
 
 const base: ProcessFacts = {
   platform: 'linux',
@@ -16,10 +17,11 @@ const base: ProcessFacts = {
 describe('starting again with a fixed malloc mmap threshold', () => {
   it.each<[string, Partial<ProcessFacts>, string[] | undefined, string | undefined]>([
     ['the Linux executable: its own arguments, not its argv[1] copy', {}, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], MALLOC_TUNABLE],
-    ['plain node: its flags and the script again', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--max-semi-space-size=1'], argv: ['/usr/bin/node', '/app/cli.cjs', '--verbose'] }, ['/usr/bin/node', '--max-semi-space-size=1', '/app/cli.cjs', '--verbose'], MALLOC_TUNABLE],
-    ['plain node gets the executable\'s young generation', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--no-warnings'], argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', YOUNG_GENERATION, '--no-warnings', '/app/cli.cjs'], MALLOC_TUNABLE],
-    ['unless NODE_OPTIONS sets one', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max-semi-space-size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '/app/cli.cjs'], MALLOC_TUNABLE],
-    ['in V8\'s other spelling too', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max_semi_space_size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['plain node: its flags and the script again', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--max-semi-space-size=1', '--heap-growing-percent=50'], argv: ['/usr/bin/node', '/app/cli.cjs', '--verbose'] }, ['/usr/bin/node', '--max-semi-space-size=1', '--heap-growing-percent=50', '/app/cli.cjs', '--verbose'], MALLOC_TUNABLE],
+    ['plain node gets the executable\'s V8 flags', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--no-warnings'], argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '--max-semi-space-size=2', '--heap-growing-percent=20', '--no-warnings', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['all but one the admin set', { isSea: false, execPath: '/usr/bin/node', execArgv: ['--heap-growing-percent=10'], argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '--max-semi-space-size=2', '--heap-growing-percent=10', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['one NODE_OPTIONS sets', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max-semi-space-size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '--heap-growing-percent=20', '/app/cli.cjs'], MALLOC_TUNABLE],
+    ['in V8\'s other spelling too', { isSea: false, execPath: '/usr/bin/node', env: { NODE_OPTIONS: '--max_semi_space_size=16' }, argv: ['/usr/bin/node', '/app/cli.cjs'] }, ['/usr/bin/node', '--heap-growing-percent=20', '/app/cli.cjs'], MALLOC_TUNABLE],
     ['other tunables are kept', { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } }, ['/opt/ibt/imap-backup-tool', 'run', '--config', 'c.yml'], `glibc.pthread.rseq=0:${MALLOC_TUNABLE}`],
     ['already started again (or the admin tuned malloc): never a loop', { env: { GLIBC_TUNABLES: MALLOC_TUNABLE } }, undefined, undefined],
     ['an admin malloc setting is left alone', { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } }, undefined, undefined],
@@ -39,4 +41,11 @@ describe('starting again with a fixed malloc mmap threshold', () => {
     if (plan) expect(plan.env['PATH'] ?? plan.env['GLIBC_TUNABLES']).toBeDefined();
     if (plan && !facts.env) expect(plan.env['HOME']).toBe('/root');
   });
+});
+
+// The executable's blob and a restarted `node cli.cjs` must run with the same heap.
+it('build/sea.mjs gives the executable the same V8 flags', () => {
+  const sea = fs.readFileSync(new URL('../../build/sea.mjs', import.meta.url), 'utf8');
+  const execArgv = /const EXEC_ARGV = (\[[^\]]*\])/.exec(sea)?.[1];
+  expect(execArgv && JSON.parse(execArgv.replace(/'/g, '"'))).toEqual([...V8_FLAGS]);
 });
