@@ -11,6 +11,20 @@ const FIRST_SLOTS = 1024;
 export type Hash64 = (s: string) => readonly [number, number];
 
 /**
+ * Where a key's probe starts: all its words, mixed with a seed drawn per process, so mail made
+ * to crowd one run of slots (Message-IDs or subjects chosen for their hash) cannot slow a folder
+ * down to quadratic time. murmur3's finaliser.
+ */
+const SEED = (Math.random() * 2 ** 32) >>> 0;
+function startSlot(words: ArrayLike<number>, extra: number, mask: number): number {
+  let h = SEED ^ extra;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ (words[i] as number), 0x9e3779b1) ^ (h >>> 15);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & mask;
+}
+
+/**
  * 64 bits of a string as two 32-bit words (cyrb53's mixing, unseeded and seeded). Not a
  * cryptographic hash: a collision, even a crafted one, only makes `NameCounts` call a free name
  * taken.
@@ -40,6 +54,7 @@ export class NameCounts {
   /** count + 1; 0 for a slot never used. A key whose count fell to 0 keeps its slot. */
   private counts = new Uint32Array(FIRST_SLOTS);
   private used = 0;
+  private readonly pair = new Uint32Array(2);
 
   constructor(private readonly hash: Hash64 = hash64) {}
 
@@ -80,7 +95,9 @@ export class NameCounts {
   /** The slot holding (a, b), or -(the empty slot where it would go) - 1. */
   private find(a: number, b: number): number {
     const mask = this.slots - 1;
-    for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+    this.pair[0] = a;
+    this.pair[1] = b;
+    for (let slot = startSlot(this.pair, 0, mask); ; slot = (slot + 1) & mask) {
       if (this.counts[slot] === 0) return -slot - 1;
       if (this.keys[2 * slot] === a && this.keys[2 * slot + 1] === b) return slot;
     }
@@ -155,7 +172,9 @@ export class TwinIndex {
 
   private probe(w: Uint32Array, size: number): number {
     const mask = this.slots - 1;
-    for (let slot = ((w[0] as number) ^ Math.imul(size | 0, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+    // The size's high bits too: sizes past 4 GiB are rare, but an equal low word must not make
+    // them share a start.
+    for (let slot = startSlot(w, (size | 0) ^ Math.floor(size / 2 ** 32), mask); ; slot = (slot + 1) & mask) {
       if (this.refs[slot] === 0) return -slot - 1;
       const k = 4 * slot;
       if (this.keys[k] === w[0] && this.keys[k + 1] === w[1] && this.keys[k + 2] === w[2] && this.keys[k + 3] === w[3] && this.sizes[slot] === size) return slot;

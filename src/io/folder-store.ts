@@ -227,8 +227,10 @@ export class FolderStore {
 
   private remember(fileName: string): void {
     this.written.add(foldName(fileName));
-    // Counted per write, not per name the hash has not seen: names given are unique, and a count
-    // too high only makes the next run distrust its mark and read the folder again.
+    // Counted per write, not per name the hash has not seen, which a collision would undercount,
+    // and a count too low could make the next run trust its mark after files were deleted. One
+    // too high (a message written twice, as when imapflow's fallback FETCH repeats a UID) only
+    // makes the next run distrust its mark and read the folder again.
     if (segment1Of(fileName)) this.emlCount++;
   }
 
