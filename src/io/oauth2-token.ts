@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import https from 'node:https';
 import type { OAuth2Config, TlsOptions } from '../core/config-types.js';
 import { OAuth2Error, tokenRefusal, tokenUnreachable } from '../core/oauth2-advice.js';
 import { registerSecret } from '../core/secret-registry.js';
@@ -78,8 +77,12 @@ async function fetchToken(c: OAuth2Config, tls: TlsOptions, entry: Entry): Promi
   return token;
 }
 
-/** Node's https, not fetch: only it takes the mailbox's CA (tlsCaFile) for a private endpoint. */
-function post(url: string, body: string, tls: TlsOptions): Promise<{ status: number; body: string }> {
+/**
+ * Node's https, not fetch: only it takes the mailbox's CA (tlsCaFile) for a private endpoint.
+ * Loaded here, not at start-up, where Node's HTTP modules cost every run a few milliseconds.
+ */
+async function post(url: string, body: string, tls: TlsOptions): Promise<{ status: number; body: string }> {
+  const { default: https } = await import('node:https');
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: 'POST',
