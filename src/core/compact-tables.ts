@@ -16,8 +16,8 @@ export type Hash64 = (s: string) => readonly [number, number];
  * down to quadratic time. murmur3's finaliser.
  */
 const SEED = (Math.random() * 2 ** 32) >>> 0;
-function startSlot(words: ArrayLike<number>, extra: number, mask: number): number {
-  let h = SEED ^ extra;
+function startSlot(words: ArrayLike<number>, mask: number): number {
+  let h = SEED;
   for (let i = 0; i < words.length; i++) h = Math.imul(h ^ (words[i] as number), 0x9e3779b1) ^ (h >>> 15);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
@@ -43,18 +43,74 @@ export const hash64: Hash64 = (s) => {
 };
 
 /**
+ * The open-addressing table both classes below are: keys of `width` 32-bit words, each with one
+ * 32-bit value, 0 meaning an empty slot. Nothing is ever deleted, so a probe ends at the first
+ * empty slot.
+ */
+class WordTable {
+  private slots = FIRST_SLOTS;
+  private keys: Uint32Array;
+  private values = new Uint32Array(FIRST_SLOTS);
+  private used = 0;
+
+  constructor(private readonly width: number) {
+    this.keys = new Uint32Array(width * FIRST_SLOTS);
+  }
+
+  /** The slot holding `key`, or -(the empty slot where it would go) - 1. */
+  find(key: Uint32Array): number {
+    const mask = this.slots - 1;
+    for (let slot = startSlot(key, mask); ; slot = (slot + 1) & mask) {
+      if (this.values[slot] === 0) return -slot - 1;
+      let k = this.width * slot;
+      let i = 0;
+      while (i < this.width && this.keys[k++] === key[i]) i++;
+      if (i === this.width) return slot;
+    }
+  }
+
+  value(slot: number): number {
+    return this.values[slot] as number;
+  }
+
+  setValue(slot: number, value: number): void {
+    this.values[slot] = value;
+  }
+
+  /** Puts in a key `find` did not find, with its value (not 0). */
+  insert(key: Uint32Array, value: number): void {
+    if (this.used + 1 > this.slots * MAX_LOAD) this.grow();
+    const slot = -this.find(key) - 1;
+    this.keys.set(key, this.width * slot);
+    this.values[slot] = value;
+    this.used++;
+  }
+
+  private grow(): void {
+    const { keys, values, slots, width } = this;
+    this.slots = slots * 2;
+    this.keys = new Uint32Array(width * this.slots);
+    this.values = new Uint32Array(this.slots);
+    for (let old = 0; old < slots; old++) {
+      if (values[old] === 0) continue;
+      const key = keys.subarray(width * old, width * (old + 1));
+      const slot = -this.find(key) - 1;
+      this.keys.set(key, width * slot);
+      this.values[slot] = values[old] as number;
+    }
+  }
+}
+
+/**
  * A multiset of strings by their 64-bit hash. It can take a string it never held for one it holds
  * (two strings of one hash, about 1 in 2^64 per pair), never the other way round, and a removal
  * only takes away what one add put in: so a name it reports free is free. Callers use it only
  * where "taken" is the safe mistake (a `__2` name instead of the plain one).
  */
 export class NameCounts {
-  private slots = FIRST_SLOTS;
-  private keys = new Uint32Array(2 * FIRST_SLOTS);
-  /** count + 1; 0 for a slot never used. A key whose count fell to 0 keeps its slot. */
-  private counts = new Uint32Array(FIRST_SLOTS);
-  private used = 0;
-  private readonly pair = new Uint32Array(2);
+  /** Value: count + 1. A key whose count fell to 0 keeps its slot. */
+  private readonly table = new WordTable(2);
+  private readonly key = new Uint32Array(2);
 
   constructor(private readonly hash: Hash64 = hash64) {}
 
@@ -63,75 +119,50 @@ export class NameCounts {
   }
 
   count(s: string): number {
-    const slot = this.find(...this.hash(s));
-    return slot < 0 ? 0 : (this.counts[slot] as number) - 1;
+    const slot = this.find(s);
+    return slot < 0 ? 0 : this.table.value(slot) - 1;
   }
 
   /** Returns the count before. */
   add(s: string): number {
-    const [a, b] = this.hash(s);
-    let slot = this.find(a, b);
+    const slot = this.find(s);
     if (slot < 0) {
-      if (this.used + 1 > this.slots * MAX_LOAD) this.grow();
-      slot = -this.find(a, b) - 1;
-      this.keys[2 * slot] = a;
-      this.keys[2 * slot + 1] = b;
-      this.counts[slot] = 1;
-      this.used++;
+      this.table.insert(this.key, 2);
+      return 0;
     }
-    const before = (this.counts[slot] as number) - 1;
-    this.counts[slot] = before + 2;
+    const before = this.table.value(slot) - 1;
+    this.table.setValue(slot, before + 2);
     return before;
   }
 
   /** Takes back one add; returns the count before (0: nothing to take back, nothing changed). */
   remove(s: string): number {
-    const slot = this.find(...this.hash(s));
-    const before = slot < 0 ? 0 : (this.counts[slot] as number) - 1;
-    if (before > 0) this.counts[slot] = before;
+    const slot = this.find(s);
+    const before = slot < 0 ? 0 : this.table.value(slot) - 1;
+    if (before > 0) this.table.setValue(slot, before);
     return before;
   }
 
-  /** The slot holding (a, b), or -(the empty slot where it would go) - 1. */
-  private find(a: number, b: number): number {
-    const mask = this.slots - 1;
-    this.pair[0] = a;
-    this.pair[1] = b;
-    for (let slot = startSlot(this.pair, 0, mask); ; slot = (slot + 1) & mask) {
-      if (this.counts[slot] === 0) return -slot - 1;
-      if (this.keys[2 * slot] === a && this.keys[2 * slot + 1] === b) return slot;
-    }
-  }
-
-  private grow(): void {
-    const { keys, counts, slots } = this;
-    this.slots = slots * 2;
-    this.keys = new Uint32Array(2 * this.slots);
-    this.counts = new Uint32Array(this.slots);
-    for (let old = 0; old < slots; old++) {
-      if (counts[old] === 0) continue;
-      const a = keys[2 * old] as number;
-      const b = keys[2 * old + 1] as number;
-      const slot = -this.find(a, b) - 1;
-      this.keys[2 * slot] = a;
-      this.keys[2 * slot + 1] = b;
-      this.counts[slot] = counts[old] as number;
-    }
+  /** Leaves the key's words in `key`. */
+  private find(s: string): number {
+    const [a, b] = this.hash(s);
+    this.key[0] = a;
+    this.key[1] = b;
+    return this.table.find(this.key);
   }
 }
 
 /**
  * An exact map from (segment1, size) to a file name: segment1 is an MD5 in hex, so its 128 bits
- * are the key itself, not a hash of it.
+ * are the key itself, not a hash of it, and the size goes in as its 64 bits (a whole number of
+ * bytes, so bits equal when numbers are).
  */
 export class TwinIndex {
-  private slots = FIRST_SLOTS;
-  private keys = new Uint32Array(4 * FIRST_SLOTS);
-  private sizes = new Float64Array(FIRST_SLOTS);
-  /** Index + 1 into `names`; 0 for an empty slot. */
-  private refs = new Int32Array(FIRST_SLOTS);
+  /** Value: index + 1 into `names`. */
+  private readonly table = new WordTable(6);
   private readonly names: string[] = [];
-  private readonly word = new Uint32Array(4);
+  private readonly key = new Uint32Array(6);
+  private readonly size64 = new Float64Array(this.key.buffer, 16, 1);
 
   get size(): number {
     return this.names.length;
@@ -143,58 +174,21 @@ export class TwinIndex {
 
   get(segment1: string, size: number): string | undefined {
     const slot = this.find(segment1, size);
-    return slot < 0 ? undefined : this.names[(this.refs[slot] as number) - 1];
+    return slot < 0 ? undefined : this.names[this.table.value(slot) - 1];
   }
 
   set(segment1: string, size: number, fileName: string): void {
-    let slot = this.find(segment1, size);
-    if (slot >= 0) {
-      this.names[(this.refs[slot] as number) - 1] = fileName;
-      return;
-    }
-    if (this.names.length + 1 > this.slots * MAX_LOAD) {
-      this.grow();
-      slot = this.find(segment1, size);
-    }
-    slot = -slot - 1;
-    this.keys.set(this.word, 4 * slot);
-    this.sizes[slot] = size;
-    this.refs[slot] = this.names.push(fileName);
+    const slot = this.find(segment1, size);
+    if (slot >= 0) this.names[this.table.value(slot) - 1] = fileName;
+    else this.table.insert(this.key, this.names.push(fileName));
   }
 
-  /** Leaves the key's words in `word`. */
+  /** Leaves the key's words in `key`. */
   private find(segment1: string, size: number): number {
     if (!/^[0-9a-f]{32}$/.test(segment1)) throw new Error(`internal error: ${JSON.stringify(segment1)} is not a segment1`);
-    const w = this.word;
-    for (let i = 0; i < 4; i++) w[i] = parseInt(segment1.slice(8 * i, 8 * i + 8), 16);
-    return this.probe(w, size);
-  }
-
-  private probe(w: Uint32Array, size: number): number {
-    const mask = this.slots - 1;
-    // The size's high bits too: sizes past 4 GiB are rare, but an equal low word must not make
-    // them share a start.
-    for (let slot = startSlot(w, (size | 0) ^ Math.floor(size / 2 ** 32), mask); ; slot = (slot + 1) & mask) {
-      if (this.refs[slot] === 0) return -slot - 1;
-      const k = 4 * slot;
-      if (this.keys[k] === w[0] && this.keys[k + 1] === w[1] && this.keys[k + 2] === w[2] && this.keys[k + 3] === w[3] && this.sizes[slot] === size) return slot;
-    }
-  }
-
-  private grow(): void {
-    const { keys, sizes, refs, slots } = this;
-    this.slots = slots * 2;
-    this.keys = new Uint32Array(4 * this.slots);
-    this.sizes = new Float64Array(this.slots);
-    this.refs = new Int32Array(this.slots);
-    const w = new Uint32Array(4);
-    for (let old = 0; old < slots; old++) {
-      if (refs[old] === 0) continue;
-      w.set(keys.subarray(4 * old, 4 * old + 4));
-      const slot = -this.probe(w, sizes[old] as number) - 1;
-      this.keys.set(w, 4 * slot);
-      this.sizes[slot] = sizes[old] as number;
-      this.refs[slot] = refs[old] as number;
-    }
+    for (let i = 0; i < 4; i++) this.key[i] = parseInt(segment1.slice(8 * i, 8 * i + 8), 16);
+    // -0 and 0 are one size, as they were one key in the Map this replaced.
+    this.size64[0] = size === 0 ? 0 : size;
+    return this.table.find(this.key);
   }
 }

@@ -131,6 +131,12 @@ describe('TwinIndex', () => {
     expect([index.get(md5('a'), 10), index.get(seg, size)]).toEqual(['a.eml', 'other.eml']);
   });
 
+  it('takes -0 for the size 0, as the Map keyed by `segment1:size` did', () => {
+    const index = new TwinIndex();
+    index.set(md5('a'), 0, 'a.eml');
+    expect(index.get(md5('a'), -0)).toBe('a.eml');
+  });
+
   it('refuses a key that is not an MD5 in hex, rather than file it under a wrong one', () => {
     const index = new TwinIndex();
     expect(() => index.set('not-a-hash', 1, 'x.eml')).toThrow(/not a segment1/);
