@@ -1,4 +1,3 @@
-import './cli/start-again.js';
 import { defineCommand, runCommand, renderUsage, type CommandDef } from 'citty';
 import { describeError } from './core/errors.js';
 import { ConfigError } from './core/errors.js';

@@ -2,20 +2,25 @@ import fs from 'node:fs';
 import { isSea } from 'node:sea';
 import { allocatorReexec } from './allocator.js';
 
-// Imported first by cli.ts, so the restart happens before the rest of the program is loaded.
-const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
-const plan = allocatorReexec({
-  platform: process.platform,
-  env: process.env,
-  execPath: process.execPath,
-  execArgv: process.execArgv,
-  argv: process.argv,
-  isSea: isSea(),
-  canExecve: typeof execve === 'function',
-  ipc: process.channel !== undefined,
-  executable: process.platform === 'linux' && canExecute(process.execPath),
-});
-if (plan && execve) {
+/**
+ * Starts the program again with malloc's threshold fixed (see allocator.ts), when it can; else
+ * returns and the run goes on as it is. Call before anything is written, opened or connected:
+ * nothing of this process survives but its PID and standard streams.
+ */
+export function startAgainForMalloc(): void {
+  const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
+  const plan = allocatorReexec({
+    platform: process.platform,
+    env: process.env,
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    argv: process.argv,
+    isSea: isSea(),
+    canExecve: typeof execve === 'function',
+    ipc: process.channel !== undefined,
+    executable: process.platform === 'linux' && canExecute(process.execPath),
+  });
+  if (!plan || !execve) return;
   try {
     execve.call(process, plan.file, plan.args, plan.env);
   } catch {

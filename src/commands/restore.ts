@@ -11,6 +11,7 @@ import { openRestoreSource, RestoreUsageError } from '../io/restore-source.js';
 import { EXIT, exitCodeForReport, markReported } from '../cli/exit-codes.js';
 import { loadContext, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
+import { startAgainForMalloc } from '../cli/start-again.js';
 import { repeatedArg } from '../cli/repeated.js';
 import { VERSION } from '../version.js';
 
@@ -29,6 +30,8 @@ export default defineCommand({
     const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     const dryRun = args['dry-run'];
+    // Uploading a backup is long: worth the steady heap.
+    if (!dryRun) startAgainForMalloc();
     try {
       const target = findTarget(config, String(args.to));
       const from = path.resolve(String(args.from));

@@ -11,6 +11,10 @@ import { acquireLock } from '../io/lock.js';
 import { exitCodeForReport, exitCodeWithNotification, EXIT, markReported } from '../cli/exit-codes.js';
 import { listArg, loadContext, mailboxArgs, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
+import { steadyHeapPays } from '../cli/allocator.js';
+import { startAgainForMalloc } from '../cli/start-again.js';
+import { safeSegment } from '../core/local-path.js';
+import { StateStore } from '../io/state-store.js';
 import { repeatedArg } from '../cli/repeated.js';
 import { logEvent } from '../cli/progress.js';
 import { VERSION } from '../version.js';
@@ -27,6 +31,8 @@ export default defineCommand({
     const log = await Logger.create(args.verbose);
     const { config } = loadContext(args, log);
     const opts: RunOptions = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'] };
+    // Before the log, the lock and any connection: a restart keeps nothing else.
+    if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config) })) startAgainForMalloc();
     const startedAt = new Date();
     let report: RunReport | undefined;
     let failure: unknown;
@@ -52,6 +58,11 @@ export default defineCommand({
     return exitCodeWithNotification(exitCodeForReport(report), notified.status === 'failed');
   },
 });
+
+/** Some mailbox has no marks of an earlier run: all its mail is downloaded. */
+function firstBackup(config: AppConfig): boolean {
+  return config.mailboxes.some((mb) => !StateStore.existsFor(config.processFolder, safeSegment(mb.address)));
+}
 
 function openLog(log: Logger, folder: string): void {
   try {

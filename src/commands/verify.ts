@@ -5,6 +5,7 @@ import { formatBytes, formatCount } from '../core/summary.js';
 import { verifyArchive } from '../io/archive-verify.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { Logger } from '../cli/logger.js';
+import { startAgainForMalloc } from '../cli/start-again.js';
 
 export default defineCommand({
   meta: { name: 'verify', description: 'Read every entry of a backup archive and check its CRC (exit 0: good, 1: damaged)' },
@@ -19,6 +20,8 @@ export default defineCommand({
       log.error(`No archive at ${file}: give the path of a backup-….zip file`);
       return EXIT.partial;
     }
+    // Reading a whole archive is long: worth the steady heap.
+    startAgainForMalloc();
     const started = Date.now();
     const result = await verifyArchive(file, { fullRead: true });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -29,6 +29,11 @@ export class StateStore {
     return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${mailboxDirName}.json`));
   }
 
+  /** Whether an earlier run left this mailbox's marks: without them every message is downloaded. */
+  static existsFor(processFolder: string, mailboxDirName: string): boolean {
+    return fs.existsSync(StateStore.forMailbox(processFolder, mailboxDirName).file);
+  }
+
   /**
    * Temp files of state writes a killed run left. Once per run, under the lock and before any
    * mailbox starts: the mailboxes share this folder, so one must not remove another's write.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { allocatorReexec, MALLOC_TUNABLE, V8_FLAGS, type ProcessFacts } from '../../src/cli/allocator.js';
+import { allocatorReexec, MALLOC_TUNABLE, steadyHeapPays, V8_FLAGS, type ProcessFacts } from '../../src/cli/allocator.js';
 
 const base: ProcessFacts = {
   platform: 'linux',
@@ -40,6 +40,18 @@ describe('starting again with a fixed malloc mmap threshold', () => {
     expect(plan?.env['GLIBC_TUNABLES']).toBe(tunables);
     if (plan) expect(plan.env['PATH'] ?? plan.env['GLIBC_TUNABLES']).toBeDefined();
     if (plan && !facts.env) expect(plan.env['HOME']).toBe('/root');
+  });
+});
+
+describe('which runs start again', () => {
+  it.each<[string, Parameters<typeof steadyHeapPays>[0], boolean]>([
+    ['a first backup: every message downloaded', { dryRun: false, archiveToZip: false, firstBackup: true }, true],
+    ['a run with an archive: every file read again', { dryRun: false, archiveToZip: true, firstBackup: false }, true],
+    ['both', { dryRun: false, archiveToZip: true, firstBackup: true }, true],
+    ['a later run without an archive: only new mail, a small heap', { dryRun: false, archiveToZip: false, firstBackup: false }, false],
+    ['a dry run writes nothing', { dryRun: true, archiveToZip: true, firstBackup: true }, false],
+  ])('%s', (_, run, expected) => {
+    expect(steadyHeapPays(run)).toBe(expected);
   });
 });
 
