@@ -31,6 +31,15 @@ export interface FolderJob {
   pool?: ConnectionPool;
   /** UIDs per part; PLAN_PART unless a test needs parts small enough to see. */
   partSize?: number;
+  /** The folder as read from disk ahead (scanFolder), for the first attempt; undefined if that failed. */
+  scanned?: Promise<FolderStore | undefined>;
+}
+
+/** A folder's files as they are now (FolderStore.scan). */
+export async function scanFolder(dir: string): Promise<FolderStore> {
+  const store = new FolderStore(dir);
+  await store.scan();
+  return store;
 }
 
 /**
@@ -39,8 +48,7 @@ export interface FolderJob {
  */
 export async function syncFolder(connect: () => Promise<ImapSource>, job: FolderJob, report: FolderReport = emptyFolderReport(job.resolved.path, job.resolved.local.join('/'))): Promise<FolderReport> {
   const started = Date.now();
-  const store = new FolderStore(job.dir);
-  await store.scan();
+  const store = (await job.scanned) ?? (await scanFolder(job.dir));
   const key = job.resolved.local.join('/');
   const mark = job.state.get(key);
   const trusted = (uidValidity: string) => mark !== undefined && mark.uidValidity === uidValidity && store.count >= mark.emlCount;
@@ -56,7 +64,10 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
 
   // Only a folder with something to do takes a connection: a no-op run opens one, for LIST-STATUS.
   const source = await connect();
-  const opened = await source.open(job.resolved.path);
+  const opening = source.open(job.resolved.path);
+  // The server takes a while to open a large folder: meanwhile, the CPU indexes the names on disk.
+  store.prepare();
+  const opened = await opening;
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
   const uids = opened.messages > 0 && opened.uidNext > from + 1 ? await source.uidsAbove(from) : [];
   const parts = chunk(uids, job.partSize ?? PLAN_PART);

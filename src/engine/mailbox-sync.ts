@@ -8,7 +8,8 @@ import { ImapSource, type ListedFolder } from '../io/imap-source.js';
 import { StateStore } from '../io/state-store.js';
 import { ConnectionPool, withConnection } from './connection-pool.js';
 import type { EventSink } from './events.js';
-import { syncFolder } from './folder-sync.js';
+import { scanFolder, syncFolder } from './folder-sync.js';
+import type { FolderStore } from '../io/folder-store.js';
 import { diskFullAdvice, mailboxAdvice } from './advice.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
@@ -37,6 +38,8 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });
   try {
     await state.load();
+    // The folders an earlier run saved are read from disk while the server logs in and lists.
+    const scans = new Map(state.keys().map((key) => [key, scanFolder(path.join(mailboxDir(job), ...key.split('/'))).catch(() => undefined)]));
     const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed);
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
@@ -55,7 +58,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       while (next < order.length && !job.signal.aborted) {
         const i = order[next++] as number;
         const folder = folders[i] as ResolvedFolder;
-        await backupFolder(job, pool, state, folder, statusOf.get(folder.path), reports[i] as FolderReport);
+        await backupFolder(job, pool, state, folder, statusOf.get(folder.path), reports[i] as FolderReport, scans.get(folder.local.join('/')));
       }
     };
     const outcomes = await Promise.allSettled(Array.from({ length: Math.min(job.connections, folders.length) }, worker));
@@ -77,13 +80,14 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   return report;
 }
 
-async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateStore, folder: ResolvedFolder, status: ListedFolder['status'], folderReport: FolderReport): Promise<void> {
-  const mailboxDir = path.join(job.processFolder, safeSegment(job.mailbox.address));
+async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateStore, folder: ResolvedFolder, status: ListedFolder['status'], folderReport: FolderReport, scanned: Promise<FolderStore | undefined> | undefined): Promise<void> {
   try {
     await withRetries(retriesFor(job, folder.path), (attempt) => withLazyConnection(pool, (connect) => syncFolder(connect, {
-      mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir, ...folder.local),
-      // After a reconnect the LIST-STATUS figures are stale; let the folder be opened afresh.
+      mailbox: job.mailbox.address, resolved: folder, dir: path.join(mailboxDir(job), ...folder.local),
+      // After a reconnect the LIST-STATUS figures are stale, and the files on disk may have changed
+      // (what the failed attempt saved): the folder is opened and read afresh.
       status: attempt === 1 ? status : undefined,
+      ...(attempt === 1 && scanned ? { scanned } : {}),
       state, dryRun: job.dryRun, signal: job.signal, onEvent: job.onEvent, pool, ...(job.partSize ? { partSize: job.partSize } : {}),
     }, folderReport)));
   } catch (err) {
@@ -93,6 +97,10 @@ async function backupFolder(job: MailboxJob, pool: ConnectionPool, state: StateS
     if (full) folderReport.diskFull = true;
   }
   job.onEvent({ type: 'folder-done', mailbox: job.mailbox.address, report: folderReport });
+}
+
+function mailboxDir(job: MailboxJob): string {
+  return path.join(job.processFolder, safeSegment(job.mailbox.address));
 }
 
 /** Like withConnection, but the connection is only taken when `connect` is first called. */

@@ -71,6 +71,11 @@ export class FolderStore {
     return this.emlCount;
   }
 
+  /** Indexes the names scan() found, which planning needs first: for a caller waiting on the server anyway. */
+  prepare(): void {
+    this.index();
+  }
+
   /**
    * The file that holds this message, by its size: the file of its exact name if its length is the
    * message's size, else any file with its segment1 and that length. Files already matched to

@@ -53,6 +53,11 @@ export class StateStore {
     }
   }
 
+  /** The folders an earlier run left marks for. */
+  keys(): string[] {
+    return Object.keys(this.state.folders);
+  }
+
   get(key: string): FolderMark | undefined {
     return this.state.folders[key];
   }

@@ -42,6 +42,29 @@ describe('faults during a run', () => {
     expect(allFiles(ws.processFolder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a connection cut in a later run (its folders read from disk ahead) resumes from what is on disk, saving no message twice', async () => {
+    const user = 'later@example.org';
+    await server.addUser(user, PASS);
+    const mail = (i: number) => makeMessage({ messageId: `<later${i}@example.org>`, subject: `later ${i}`, body: `${'y'.repeat(8000)}\r\n${i}\r\n` });
+    await server.seed(user, 'INBOX', Array.from({ length: 50 }, (_, i) => ({ raw: mail(i) })));
+    const clean = await startProxy(server.imapsPort, { faultyConnections: 0 });
+    const ws = writeWorkspace(server, [{ address: user, password: PASS, port: clean.port, extra: ['tls: implicit'] }], { common: ['retryDelaySeconds: 0'] });
+    expect((await runCli(['--config', ws.configPath])).code).toBe(0);
+    await clean.close();
+    await server.seed(user, 'INBOX', Array.from({ length: 350 }, (_, i) => ({ raw: mail(50 + i) })));
+    // The first connections are cut after 600 kB, inside the body FETCH of the new messages.
+    const proxy = await startProxy(server.imapsPort, { dropAfterBytes: 600_000, faultyConnections: 3 });
+    const list = path.join(ws.dir, 'mailboxes_to_backup.yml');
+    fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace(`imapPort: ${clean.port}`, `imapPort: ${proxy.port}`));
+    const r = await runCli(['--config', ws.configPath]);
+    await proxy.close();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/reconnecting in 0\.0 s \(try 2\)/);
+    const files = [...readTree(path.join(ws.processFolder, user, 'INBOX')).keys()];
+    expect(files.filter((f) => /__\d+\.eml$/.test(f))).toEqual([]);
+    expect(files).toHaveLength(400);
+  });
+
   it('a server that stops answering is given up after the timeout and retried', async () => {
     const proxy = await startProxy(server.imapsPort, { stallAfterBytes: 200_000, faultyConnections: 3 });
     const ws = writeWorkspace(server, [{ address: USER, password: PASS, port: proxy.port, extra: ['tls: implicit'] }], { common: ['retryDelaySeconds: 0', 'timeoutSeconds: 2'] });
