@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
@@ -26,44 +25,40 @@ export function isTempName(name: string): boolean {
  * Write, flush, then rename: a crash or power loss leaves a temp file, never a short or empty file
  * under its final name, which a later run would take for a message already backed up. The flush
  * (fdatasync) is cheap when several writes are in flight (see README "Durability").
+ *
+ * One promise per file, its five steps chained by callbacks on a plain descriptor: a promise per
+ * step (or a FileHandle per file) costs the main thread what a full backup pays 10,000 times over
+ * (5,000 files of 31 KB, 16 in flight: 144-180 ms of CPU against 202-304 ms with a promise per step).
  */
-// Callback fs calls on plain descriptors: no FileHandle object per file.
-const open = promisify(fs.open);
-const write = promisify(fs.write);
-const fdatasync = promisify(fs.fdatasync);
-const close = promisify(fs.close);
-const rename = promisify(fs.rename);
-
-export async function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
-  const tmp = tempPathFor(finalPath);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let created = false;
-  try {
-    // Plain descriptors, not FileHandles: half the main thread's CPU per file (10,000 files of
-    // 31 KB: 0.30 s instead of 0.58-0.66 s), which a full backup pays once per message.
-    const fd = await open(tmp, 'wx', opts.mode ?? 0o600);
-    created = true;
-    let failed = true;
-    try {
-      for (let at = 0; at < bytes.length; ) {
-        const { bytesWritten: n } = await write(fd, bytes, at, bytes.length - at, null);
-        if (n === 0) throw Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp });
-        at += n;
-      }
-      if (opts.sync !== false) await fdatasync(fd);
-      failed = false;
-    } finally {
-      // After a failed write the write's error is the one to report, not the close's.
-      await close(fd).catch((err: unknown) => {
-        if (!failed) throw err;
+export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tmp = tempPathFor(finalPath);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
+    const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => reject(err));
+    fs.open(tmp, 'wx', opts.mode ?? 0o600, (err, fd) => {
+      if (err) return reject(err);
+      const closeThenRename = (failure: unknown) => fs.close(fd, (closeErr) => {
+        // After a failed write the write's error is the one to report, not the close's.
+        if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
+        fs.rename(tmp, finalPath, (renameErr) => (renameErr ? failCreated(renameErr) : resolve()));
       });
-    }
-    await rename(tmp, finalPath);
-  } catch (err) {
-    // A temp name that was taken ('wx' refused it) belongs to someone else: leave it.
-    if (created) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+      const flush = () => {
+        if (opts.sync === false) return closeThenRename(undefined);
+        fs.fdatasync(fd, (syncErr) => closeThenRename(syncErr ?? undefined));
+      };
+      let at = 0;
+      const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
+        if (writeErr) return closeThenRename(writeErr);
+        if (n === 0) return closeThenRename(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
+        at += n;
+        if (at < bytes.length) fs.write(fd, bytes, at, bytes.length - at, null, wrote);
+        else flush();
+      };
+      if (bytes.length === 0) flush();
+      else fs.write(fd, bytes, 0, bytes.length, null, wrote);
+    });
+  });
 }
 
 export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: { mode?: number } = {}): Promise<number> {
