@@ -4,7 +4,7 @@ import { describeError } from '../core/errors.js';
 import type { RunReport } from '../core/report.js';
 import { summaryHeadline, summaryTable } from '../core/summary.js';
 import { archiveStage } from '../engine/archive-stage.js';
-import { runBackup } from '../engine/backup-run.js';
+import { runBackup, selectMailboxes } from '../engine/backup-run.js';
 import { notifyStage } from '../engine/notify-stage.js';
 import { diskFullAdvice } from '../engine/advice.js';
 import { acquireLock } from '../io/lock.js';
@@ -32,7 +32,7 @@ export default defineCommand({
     const { config } = loadContext(args, log);
     const opts: RunOptions = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'] };
     // Before the log, the lock and any connection: a restart keeps nothing else.
-    if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config) })) startAgainForMalloc();
+    if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config, opts.only) })) startAgainForMalloc();
     const startedAt = new Date();
     let report: RunReport | undefined;
     let failure: unknown;
@@ -59,9 +59,14 @@ export default defineCommand({
   },
 });
 
-/** Some mailbox has no marks of an earlier run: all its mail is downloaded. */
-function firstBackup(config: AppConfig): boolean {
-  return config.mailboxes.some((mb) => !StateStore.existsFor(config.processFolder, safeSegment(mb.address)));
+/** A mailbox of the run has no marks of an earlier run: all its mail is downloaded. */
+function firstBackup(config: AppConfig, only: string[]): boolean {
+  try {
+    return selectMailboxes(config, only).some((mb) => !StateStore.existsFor(config.processFolder, safeSegment(mb.address)));
+  } catch {
+    // An unknown --mailbox: the run says so at once.
+    return false;
+  }
 }
 
 function openLog(log: Logger, folder: string): void {

@@ -35,10 +35,10 @@ export interface FolderJob {
   scanned?: Promise<FolderStore | undefined>;
 }
 
-/** A folder's files as they are now (FolderStore.scan). */
-export async function scanFolder(dir: string): Promise<FolderStore> {
+/** A folder's files as they are now (FolderStore.scan); a dry run leaves temp files alone. */
+export async function scanFolder(dir: string, dryRun: boolean): Promise<FolderStore> {
   const store = new FolderStore(dir);
-  await store.scan();
+  await store.scan(!dryRun);
   return store;
 }
 
@@ -48,7 +48,7 @@ export async function scanFolder(dir: string): Promise<FolderStore> {
  */
 export async function syncFolder(connect: () => Promise<ImapSource>, job: FolderJob, report: FolderReport = emptyFolderReport(job.resolved.path, job.resolved.local.join('/'))): Promise<FolderReport> {
   const started = Date.now();
-  const store = (await job.scanned) ?? (await scanFolder(job.dir));
+  const store = (await job.scanned) ?? (await scanFolder(job.dir, job.dryRun));
   const key = job.resolved.local.join('/');
   const mark = job.state.get(key);
   const trusted = (uidValidity: string) => mark !== undefined && mark.uidValidity === uidValidity && store.count >= mark.emlCount;
@@ -65,8 +65,9 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   // Only a folder with something to do takes a connection: a no-op run opens one, for LIST-STATUS.
   const source = await connect();
   const opening = source.open(job.resolved.path);
-  // The server takes a while to open a large folder: meanwhile, the CPU indexes the names on disk.
-  store.prepare();
+  // The server takes a while to open a large folder: meanwhile, the CPU indexes the names on disk,
+  // which planning needs first. Only where LIST-STATUS said there is something new to plan.
+  if (job.status) store.prepare();
   const opened = await opening;
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
   const uids = opened.messages > 0 && opened.uidNext > from + 1 ? await source.uidsAbove(from) : [];

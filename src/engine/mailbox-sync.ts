@@ -8,7 +8,8 @@ import { ImapSource, type ListedFolder } from '../io/imap-source.js';
 import { StateStore } from '../io/state-store.js';
 import { ConnectionPool, withConnection } from './connection-pool.js';
 import type { EventSink } from './events.js';
-import { scanFolder, syncFolder } from './folder-sync.js';
+import { syncFolder } from './folder-sync.js';
+import { ReadAhead } from './read-ahead.js';
 import type { FolderStore } from '../io/folder-store.js';
 import { diskFullAdvice, mailboxAdvice } from './advice.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -38,10 +39,10 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });
   try {
     await state.load();
-    // The folders an earlier run saved are read from disk while the server logs in and lists.
-    const scans = new Map(state.keys().map((key) => [key, scanFolder(path.join(mailboxDir(job), ...key.split('/'))).catch(() => undefined)]));
+    const readAhead = new ReadAhead(mailboxDir(job), state.keys(), job.dryRun);
     const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed);
+    readAhead.keepOnly(new Set(folders.map((f) => f.local.join('/'))));
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
     for (const p of problems) {
       const missing = { ...emptyFolderReport(p.spec, ''), error: p.message };
@@ -58,7 +59,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       while (next < order.length && !job.signal.aborted) {
         const i = order[next++] as number;
         const folder = folders[i] as ResolvedFolder;
-        await backupFolder(job, pool, state, folder, statusOf.get(folder.path), reports[i] as FolderReport, scans.get(folder.local.join('/')));
+        await backupFolder(job, pool, state, folder, statusOf.get(folder.path), reports[i] as FolderReport, readAhead.take(folder.local.join('/')));
       }
     };
     const outcomes = await Promise.allSettled(Array.from({ length: Math.min(job.connections, folders.length) }, worker));

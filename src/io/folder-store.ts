@@ -47,8 +47,11 @@ export class FolderStore {
     this.written = new NameCounts(hash);
   }
 
-  /** Reads the folder once; removes temp files an interrupted run left behind. */
-  async scan(): Promise<void> {
+  /**
+   * Reads the folder once; removes temp files an interrupted run left behind, unless told not to
+   * (a dry run holds no lock: they may be a running backup's).
+   */
+  async scan(removeTemps = true): Promise<void> {
     let entries: fs.Dirent[];
     try {
       entries = await fs.promises.readdir(this.dir, { withFileTypes: true });
@@ -59,7 +62,7 @@ export class FolderStore {
     for (const e of entries) {
       if (!e.isFile()) continue;
       if (isTempName(e.name)) {
-        await fs.promises.rm(path.join(this.dir, e.name), { force: true });
+        if (removeTemps) await fs.promises.rm(path.join(this.dir, e.name), { force: true });
         continue;
       }
       if (segment1Of(e.name)) this.unindexed.push(e.name);
