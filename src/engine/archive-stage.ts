@@ -3,11 +3,10 @@ import type { AppConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
 import type { ArchiveReport, RunReport } from '../core/report.js';
 import { formatBytes } from '../core/summary.js';
-import { commitArchive, discardArchive, reserveArchive, writeArchive, type Reservation } from '../io/archive-writer.js';
-import { verifyArchive, type ExpectedEntries } from '../io/archive-verify.js';
-import { cleanProcessFolder } from '../io/cleaner.js';
+import type { Reservation } from '../io/archive-writer.js';
+import type { ExpectedEntries } from '../io/archive-verify.js';
 import { collectNow } from '../io/memory.js';
-import { FileList, listOwnFiles } from '../io/process-tree.js';
+import type { FileList } from '../io/process-tree.js';
 import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
 
 export type { StageEvent } from './rolling.js';
@@ -35,9 +34,12 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
     result.rolling = await rollArchives(config, { now, dryRun: true, newArchive: config.archiveToZip ? 'next' : undefined, emit, result });
     return finish();
   }
-  let files = new FileList();
+  let files: FileList | undefined;
   if (config.archiveToZip) {
     try {
+      // The zip writer, its workers and the verifier are loaded by the runs that archive only:
+      // most of the start-up of a run that does not, which needs none of them.
+      const { listOwnFiles } = await import('../io/process-tree.js');
       files = await listOwnFiles(config.processFolder);
       collectNow();
       if (files.length === 0) result.skipped = `nothing to archive: ${config.processFolder} holds no backed-up messages`;
@@ -53,9 +55,10 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
     return finish();
   }
   if (config.cleanProcessFolder) {
-    if (!result.verified) {
+    if (!result.verified || !files) {
       emit({ level: 'warn', message: 'cleanProcessFolder is True but archiveToZip is False: nothing was cleaned, the messages would exist nowhere else' });
     } else {
+      const { cleanProcessFolder } = await import('../io/cleaner.js');
       const cleaned = await cleanProcessFolder(config.processFolder, files);
       result.cleanedFiles = cleaned.removedFiles;
       addWarnings(result, cleaned.problems.map((p) => `cleaning: ${p}`), emit);
@@ -67,6 +70,7 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
 }
 
 async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
+  const [{ commitArchive, discardArchive, reserveArchive, writeArchive }, { verifyArchive }] = await Promise.all([import('../io/archive-writer.js'), import('../io/archive-verify.js')]);
   const reservation: Reservation = await reserveArchive(config.outputFolder, now);
   try {
     emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(files.totalBytes)}) into ${reservation.finalPath}` });

@@ -4,9 +4,9 @@ import { archiveFileName } from '../core/retention.js';
 import { ownFilePath, type OwnFile, type OwnFiles } from './process-tree.js';
 import { TASKS_PER_WORKER, ZipWorkers, type DeflateReply } from './zip-workers.js';
 import { ZipWriter } from './zip-writer.js';
+import { PARTIAL_SUFFIX } from './output-folder.js';
 
-/** Until verified, an archive carries this suffix: rolling and restoring never take it for a backup. */
-export const PARTIAL_SUFFIX = '.partial';
+export { PARTIAL_SUFFIX } from './output-folder.js';
 
 export interface Reservation {
   finalPath: string;

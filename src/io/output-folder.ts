@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArchiveName, type ArchiveFile } from '../core/retention.js';
-import { PARTIAL_SUFFIX } from './archive-writer.js';
+
+/** Until verified, an archive carries this suffix: rolling and restoring never take it for a backup. */
+export const PARTIAL_SUFFIX = '.partial';
 
 export interface OutputListing {
   /** The tool's archives (ours and the original tool's names); nothing else in the folder. */
