@@ -43,20 +43,29 @@ export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: 
         if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
         fs.rename(tmp, finalPath, (renameErr) => (renameErr ? failCreated(renameErr) : resolve()));
       });
+      // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
+      // the file like an error: no exception escapes a callback, no descriptor is left open.
+      const guarded = (step: () => void) => {
+        try {
+          step();
+        } catch (thrown) {
+          closeThenRename(thrown);
+        }
+      };
       const flush = () => {
         if (opts.sync === false) return closeThenRename(undefined);
-        fs.fdatasync(fd, (syncErr) => closeThenRename(syncErr ?? undefined));
+        guarded(() => fs.fdatasync(fd, (syncErr) => closeThenRename(syncErr ?? undefined)));
       };
       let at = 0;
       const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
         if (writeErr) return closeThenRename(writeErr);
         if (n === 0) return closeThenRename(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
         at += n;
-        if (at < bytes.length) fs.write(fd, bytes, at, bytes.length - at, null, wrote);
+        if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
         else flush();
       };
       if (bytes.length === 0) flush();
-      else fs.write(fd, bytes, 0, bytes.length, null, wrote);
+      else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
     });
   });
 }

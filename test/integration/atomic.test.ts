@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTempName, tempPathFor, writeFileAtomic } from '../../src/io/atomic.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-atomic-'));
@@ -51,6 +51,31 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(path.join(dir, 'gone', 'm.eml'), 'data').catch(() => undefined);
     expect(fds()).toBe(before);
     expect(fs.readdirSync(dir).sort()).toEqual(['full', next].sort());
+  });
+
+  it('a write Node refuses outright (it throws instead of calling back) fails the file: rejected, temp removed, descriptor closed', async () => {
+    const dir = tmp();
+    const fds = () => (process.platform === 'linux' ? fs.readdirSync('/proc/self/fd').length : 0);
+    const before = fds();
+    // As fs.write does for a length of 2 GiB or more (ERR_OUT_OF_RANGE), at the first write and at a later one.
+    for (const when of [1, 2]) {
+      let calls = 0;
+      const real = fs.write.bind(fs) as (...a: unknown[]) => void;
+      const spy = vi.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+        if (++calls === when) throw new RangeError('The value of "length" is out of range');
+        // Write one byte at a time, so that a second write follows.
+        const a = [...args];
+        if (typeof a[3] === 'number') a[3] = 1;
+        real(...a);
+      }) as typeof fs.write);
+      try {
+        await expect(writeFileAtomic(path.join(dir, `m${when}.eml`), 'data', { sync: false })).rejects.toThrow(/out of range/);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(fds()).toBe(before);
   });
 });
 
