@@ -13,7 +13,6 @@ import { listArg, loadContext, mailboxArgs, sharedArgs } from '../cli/context.js
 import { Logger } from '../cli/logger.js';
 import { steadyHeapPays } from '../cli/allocator.js';
 import { startAgainForMalloc } from '../cli/start-again.js';
-import { safeSegment } from '../core/local-path.js';
 import { StateStore } from '../io/state-store.js';
 import { repeatedArg } from '../cli/repeated.js';
 import { logEvent } from '../cli/progress.js';
@@ -62,7 +61,7 @@ export default defineCommand({
 /** A mailbox of the run has no marks of an earlier run: all its mail is downloaded. */
 function firstBackup(config: AppConfig, only: string[]): boolean {
   try {
-    return selectMailboxes(config, only).some((mb) => !StateStore.existsFor(config.processFolder, safeSegment(mb.address)));
+    return selectMailboxes(config, only).some((mb) => !StateStore.existsFor(config.processFolder, mb.address));
   } catch {
     // An unknown --mailbox: the run says so at once.
     return false;

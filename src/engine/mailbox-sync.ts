@@ -33,7 +33,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
   const started = Date.now();
   const mb = job.mailbox;
   const report: MailboxReport = { mailbox: mb.address, ok: true, folders: [], seconds: 0 };
-  const state = StateStore.forMailbox(job.processFolder, safeSegment(mb.address));
+  const state = StateStore.forMailbox(job.processFolder, mb.address);
   const pool = new ConnectionPool(job.connections, () =>
     ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) }));
   job.onEvent({ type: 'mailbox-start', mailbox: mb.address });

@@ -12,7 +12,7 @@ export class ReadAhead {
 
   constructor(mailboxDir: string, keys: string[], dryRun: boolean) {
     const folded = new Map<string, number>();
-    for (const key of keys) folded.set(foldName(key), (folded.get(foldName(key)) ?? 0) + 1);
+    for (const f of keys.map(foldName)) folded.set(f, (folded.get(f) ?? 0) + 1);
     let previous: Promise<unknown> = Promise.resolve();
     for (const key of keys) {
       const dir = path.join(mailboxDir, ...key.split('/'));

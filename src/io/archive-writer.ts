@@ -6,8 +6,6 @@ import { TASKS_PER_WORKER, ZipWorkers, type DeflateReply } from './zip-workers.j
 import { ZipWriter } from './zip-writer.js';
 import { PARTIAL_SUFFIX } from './output-folder.js';
 
-export { PARTIAL_SUFFIX } from './output-folder.js';
-
 export interface Reservation {
   finalPath: string;
   partialPath: string;

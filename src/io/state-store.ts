@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { safeSegment } from '../core/local-path.js';
 import { isTempName, writeFileAtomic } from './atomic.js';
 
 /**
@@ -25,13 +26,14 @@ export class StateStore {
 
   constructor(readonly file: string) {}
 
-  static forMailbox(processFolder: string, mailboxDirName: string): StateStore {
-    return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${mailboxDirName}.json`));
+  /** The one place a mailbox's address becomes its state file's name. */
+  static forMailbox(processFolder: string, address: string): StateStore {
+    return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${safeSegment(address)}.json`));
   }
 
   /** Whether an earlier run left this mailbox's marks: without them every message is downloaded. */
-  static existsFor(processFolder: string, mailboxDirName: string): boolean {
-    return fs.existsSync(StateStore.forMailbox(processFolder, mailboxDirName).file);
+  static existsFor(processFolder: string, address: string): boolean {
+    return fs.existsSync(StateStore.forMailbox(processFolder, address).file);
   }
 
   /**
