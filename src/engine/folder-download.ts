@@ -94,10 +94,11 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
     await queue.drain();
   }
-  // Streamed downloads run after the FETCH loops: calling download() inside one deadlocks (imapflow 284).
+  // Streamed bodies come after the FETCH loops: a connection reads one FETCH at a time (and
+  // imapflow's download(), where the raw FETCH cannot be used, deadlocks inside one: imapflow 284).
   await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
-    const stream = await conn.stream(p.meta.uid);
-    if (stream) saved(p, await store.writeStream(p.fileName, stream));
+    const bytes = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream));
+    if (bytes !== undefined) saved(p, bytes);
   });
   // Twins last, on one connection, once every message each may repeat is on disk.
   try {
@@ -124,9 +125,8 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
   // Large twins one by one: compared file to file.
   for (const p of large.filter((x) => x.twinOf !== undefined)) {
     if (job.signal.aborted) return done;
-    const stream = await source.stream(p.meta.uid);
-    if (!stream) continue;
-    const copy = await store.writeStreamUnlessSame(p.fileName, stream, p.twinOf as string, p.verify === true);
+    const copy = await source.streamBody(p.meta.uid, (stream) => store.writeStreamUnlessSame(p.fileName, stream, p.twinOf as string, p.verify === true));
+    if (copy === undefined) continue;
     if (typeof copy === 'number') saved(p, copy);
     else {
       done.add(p.meta.uid);

@@ -4,6 +4,7 @@ import type { MailboxConfig } from '../core/config-types.js';
 import type { ServerFolder } from '../core/folders.js';
 import type { FetchResponse } from './fetch-items.js';
 import { bodyOf, HEADER_FIELDS, headerKey, metaOf, metaOfFetch, toDate, type Body, type MessageMeta } from './fetched.js';
+import { streamBody } from './body-stream.js';
 import { imapAuth } from './imap-auth.js';
 import { canBorrow, rawFetch } from './raw-fetch.js';
 
@@ -228,8 +229,25 @@ export class ImapSource {
     return found.sort((a, b) => a - b);
   }
 
-  /** A streamed body for large messages; never call inside a fetch loop (imapflow issue 284). */
-  async stream(uid: number): Promise<Readable | undefined> {
+  /**
+   * A large message's body, handed to `consume` as a stream while it arrives (body-stream.ts);
+   * undefined if the server no longer has it. A FETCH that fails costs the connection; a failing
+   * `consume` does not.
+   */
+  async streamBody<T>(uid: number, consume: (body: Readable) => Promise<T>): Promise<T | undefined> {
+    if (!this.usable) throw new Error('connection not available');
+    if (!canBorrow(this.client)) {
+      const stream = await this.stream(uid);
+      return stream ? consume(stream) : undefined;
+    }
+    return streamBody(this.client, uid, consume, () => {
+      this.closed = true;
+      this.client.close();
+    });
+  }
+
+  /** A body in 1 MB partial FETCHes, by imapflow; never call inside a fetch loop (imapflow issue 284). */
+  private async stream(uid: number): Promise<Readable | undefined> {
     const result = await this.client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
     return 'content' in result ? result.content : undefined;
   }

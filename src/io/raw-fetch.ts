@@ -3,6 +3,12 @@ import type { Readable, Writable } from 'node:stream';
 import { parseFetch, type FetchResponse } from './fetch-items.js';
 import { ResponseReader, type Response } from './response-reader.js';
 
+/**
+ * Takes a literal as it arrives (see SinkFor in response-reader.ts). `write` returning false holds
+ * the socket until the sink calls `drained`: a slow disk slows the server, not the memory.
+ */
+export type FlowSinkFor = (text: string, size: number, drained: () => void) => { write(bytes: Buffer): boolean; end(): void } | undefined;
+
 /** The parts of imapflow a raw command borrows: its socket (inflated if compressed) and its writer. */
 interface Borrowed {
   socket: Readable;
@@ -36,7 +42,7 @@ let tags = 0;
  * Only for a connection no other command is using; untagged responses other than FETCH (EXISTS,
  * EXPUNGE) are not passed on: a later EXAMINE resets what imapflow knows of the folder.
  */
-export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerator<FetchResponse> {
+export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: FlowSinkFor): AsyncGenerator<FetchResponse> {
   const c = client as unknown as Borrowed;
   const from = c._inflate ?? c.socket;
   const tag = `X${++tags}`;
@@ -44,6 +50,8 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
   let queued = 0;
   let failure: Error | undefined;
   let done = false;
+  /** A sink asked to hold the socket. */
+  let held = false;
   let wake: (() => void) | undefined;
   const settle = (): void => {
     const w = wake;
@@ -65,7 +73,18 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
     for (const l of r.literals) bytes += l.length;
     queue.push({ f, bytes });
     queued += bytes;
-  });
+  }, undefined, sinkFor && ((text, size) => {
+    const sink = sinkFor(text, size, () => {
+      held = false;
+      if (queued <= HIGH_WATER && from.isPaused() && !done && !failure) resume();
+    });
+    return sink && {
+      write: (bytes: Buffer) => {
+        if (!sink.write(bytes)) held = true;
+      },
+      end: () => sink.end(),
+    };
+  }));
   // While the socket is held paused for a slow reader, its quiet is ours, as imapflow's own fetch
   // tells its socket timeout: the timeout must not close a connection that is only waiting for us.
   const pause = (): void => {
@@ -82,7 +101,7 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
     try {
       const used = reader.push(chunk);
       if (done) giveBack(chunk.subarray(used));
-      else if (queued > HIGH_WATER && !from.isPaused()) pause();
+      else if ((queued > HIGH_WATER || held) && !from.isPaused()) pause();
     } catch (err) {
       failure = err as Error;
       unhook();
@@ -119,7 +138,7 @@ export async function* rawFetch(client: ImapFlow, command: string): AsyncGenerat
       const next = queue.shift();
       if (next !== undefined) {
         queued -= next.bytes;
-        if (queued <= HIGH_WATER && from.isPaused() && !done && !failure) resume();
+        if (queued <= HIGH_WATER && !held && from.isPaused() && !done && !failure) resume();
         yield next.f;
         continue;
       }

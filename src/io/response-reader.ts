@@ -6,6 +6,24 @@ export interface Response {
   literals: Buffer[];
 }
 
+/** Takes a literal's bytes as they arrive, in order, instead of the reader holding them whole. */
+export interface LiteralSink {
+  write(bytes: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Offered each literal as it starts, with the response's text so far (ending in its `{n}`):
+ * a sink takes it, undefined leaves it to the reader.
+ */
+export type SinkFor = (text: string, size: number) => LiteralSink | undefined;
+
+/**
+ * Stands in, among a response's literals, for one handed to a sink. Empty, so code that does not
+ * look for it sees an empty value, never another message's bytes.
+ */
+export const STREAMED: Buffer = Buffer.alloc(0);
+
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -23,12 +41,13 @@ export class ResponseReader {
   private literals: Buffer[] = [];
   private literal: Buffer | undefined;
   private literalAt = 0;
+  private sink: LiteralSink | undefined;
   /** Bytes still owed to the literal being read; -1 while reading a line. */
   private owed = -1;
 
   private stopped = false;
 
-  constructor(private readonly onResponse: (r: Response) => void, private readonly maxLine = 1024 * 1024) {}
+  constructor(private readonly onResponse: (r: Response) => void, private readonly maxLine = 1024 * 1024, private readonly sinkFor?: SinkFor) {}
 
   /** Feeds a chunk; returns how much of it was read: all of it unless `stop()` was called. */
   push(chunk: Buffer): number {
@@ -47,6 +66,18 @@ export class ResponseReader {
 
   private readLiteral(chunk: Buffer, at: number): number {
     const take = Math.min(this.owed, chunk.length - at);
+    if (this.sink !== undefined) {
+      this.sink.write(chunk.subarray(at, at + take));
+      this.owed -= take;
+      if (this.owed === 0) {
+        const sink = this.sink;
+        this.sink = undefined;
+        this.owed = -1;
+        this.literals.push(STREAMED);
+        sink.end();
+      }
+      return at + take;
+    }
     if (this.literal === undefined) {
       if (take === this.owed) {
         this.literals.push(chunk.subarray(at, at + take));
@@ -88,6 +119,7 @@ export class ResponseReader {
     const size = literalSize(part);
     if (size >= 0) {
       this.owed = size;
+      if (size > 0) this.sink = this.sinkFor?.(this.text, size);
       if (size === 0) {
         this.literals.push(Buffer.alloc(0));
         this.owed = -1;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
-import { makeMessage } from '../helpers/messages.js';
+import { makeLargeMessage, makeMessage } from '../helpers/messages.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { allFiles, readTree, writeWorkspace } from '../helpers/setup.js';
 
@@ -63,6 +63,24 @@ describe('faults during a run', () => {
     const files = [...readTree(path.join(ws.processFolder, user, 'INBOX')).keys()];
     expect(files.filter((f) => /__\d+\.eml$/.test(f))).toEqual([]);
     expect(files).toHaveLength(400);
+  });
+
+  it('a connection cut inside a large message being streamed to its file leaves no file of it; the retry saves it whole', async () => {
+    const user = 'large@example.org';
+    await server.addUser(user, PASS);
+    const large = [3, 4, 2.5, 3.5].map((mb, i) => makeLargeMessage(mb * 1024 * 1024, `<large${i}@example.org>`));
+    await server.seed(user, 'INBOX', large.map((raw) => ({ raw })));
+    // Each of the first two connections is cut 2.5 MB in: inside the first large body it streams.
+    const proxy = await startProxy(server.imapsPort, { dropAfterBytes: 2_500_000, faultyConnections: 2 });
+    const ws = writeWorkspace(server, [{ address: user, password: PASS, port: proxy.port, extra: ['tls: implicit'] }], { common: ['retryDelaySeconds: 0'] });
+    const r = await runCli(['--config', ws.configPath]);
+    await proxy.close();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/reconnecting in 0\.0 s \(try 2\)/);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const files = readTree(path.join(ws.processFolder, user, 'INBOX'));
+    expect([...files.values()].map(sha).sort()).toEqual(large.map(sha).sort());
+    expect(allFiles(ws.processFolder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a server that stops answering is given up after the timeout and retried', async () => {

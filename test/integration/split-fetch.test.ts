@@ -109,4 +109,22 @@ describe('a server that splits FETCH responses and expunges during them', () => 
       await source.close();
     }
   });
+
+  it('streams the body asked for, whether the server names its UID before the body or after it', async () => {
+    const source = await ImapSource.connect(mb);
+    try {
+      await source.open('INBOX');
+      const text = async (uid: number) => source.streamBody(uid, async (s) => {
+        let out = '';
+        for await (const c of s) out += (c as Buffer).toString('latin1');
+        return out;
+      });
+      // The answer holds both messages: each call takes its own, named after (11) or before (12) the body.
+      expect(await text(11)).toBe(one);
+      expect(await text(12)).toBe(two);
+      expect(await source.uidsAbove(0)).toEqual([11, 12]);
+    } finally {
+      await source.close();
+    }
+  });
 });

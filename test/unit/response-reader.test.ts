@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { literalSize, ResponseReader, type Response } from '../../src/io/response-reader.js';
+import { literalSize, ResponseReader, STREAMED, type Response, type SinkFor } from '../../src/io/response-reader.js';
 
 const BODY = Buffer.from('Subject: x\r\n\r\nline with {5}\r\n\x00\xff bytes\r\n', 'latin1');
 const WIRE = Buffer.concat([
@@ -30,6 +30,30 @@ const expected = [
 ];
 
 describe('ResponseReader', () => {
+  it('hands a literal a sink takes to it as it arrives, wherever the stream is split, and reads on after it', () => {
+    for (let at = 0; at <= WIRE.length; at++) {
+      const offered: [string, number][] = [];
+      const taken: Buffer[] = [];
+      let ends = 0;
+      // Takes only the first message's body: other literals stay with the reader.
+      const sinkFor: SinkFor = (text, size) => {
+        offered.push([text, size]);
+        return text.includes('UID 7') ? { write: (b) => void taken.push(Buffer.from(b)), end: () => void ends++ } : undefined;
+      };
+      const responses: Response[] = [];
+      const reader = new ResponseReader((r) => responses.push(r), undefined, sinkFor);
+      reader.push(WIRE.subarray(0, at));
+      reader.push(WIRE.subarray(at));
+      expect(Buffer.concat(taken).equals(BODY), `split at ${at}`).toBe(true);
+      expect(ends).toBe(1);
+      // The first offer is of the body, with the text before it; a {0} literal is never offered.
+      expect(offered).toEqual([[`* 1 FETCH (UID 7 RFC822.SIZE ${BODY.length} BODY[] {${BODY.length}}`, BODY.length], ['* 2 FETCH (UID 8 BODY[HEADER.FIELDS (DATE)] {0} BODY[] {3}', 3]]);
+      expect(responses[0]?.literals).toEqual([STREAMED]);
+      expect(responses[0]?.literals[0]).toBe(STREAMED);
+      expect(responses.slice(1).map((r) => ({ text: r.text, literals: r.literals.map((l) => Buffer.from(l)) }))).toEqual(expected.slice(1));
+    }
+  });
+
   it('reads responses whole, with literals cut out byte for byte', () => {
     expect(readAll([WIRE]).responses).toEqual(expected);
   });

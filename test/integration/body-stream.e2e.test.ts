@@ -1,0 +1,134 @@
+import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MailboxConfig } from '../../src/core/config-types.js';
+import { ImapSource } from '../../src/io/imap-source.js';
+import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { makeMessage } from '../helpers/messages.js';
+import { startProxy, type ProxyFaults } from '../helpers/tcp-proxy.js';
+
+// Large messages are streamed to their files by one raw FETCH each (src/io/body-stream.ts): the
+// body goes to the consumer (the file writer) while it arrives. Checked against Dovecot, plain and
+// with COMPRESS=DEFLATE: whole bodies in 1 MB pieces, a failing or slow consumer, a deleted
+// message, and a connection cut or silent inside a body, which must never end a file as if whole.
+const USER = 'stream@example.org';
+const PASS = 'stream-pw';
+// Random, so that the faults' byte counts fall inside the body on a compressed connection too.
+const big = makeMessage({ subject: 'big', body: crypto.randomBytes(2_400_000).toString('base64').replace(/.{76}/g, '$&\r\n') });
+const small = makeMessage({ subject: 'small', body: 'hello' });
+
+async function collect(stream: Readable, pieces: Buffer[] = []): Promise<Buffer> {
+  for await (const c of stream) pieces.push(Buffer.from(c as Buffer));
+  return Buffer.concat(pieces);
+}
+
+describe.each([
+  ['a plain connection', false],
+  ['a COMPRESS=DEFLATE connection', true],
+])('large bodies streamed over %s', (_, compress) => {
+  let server: DovecotServer;
+  let mb: MailboxConfig;
+  let bigUid: number;
+  let smallUid: number;
+
+  beforeAll(async () => {
+    server = await startDovecot({ compress });
+    await server.addUser(USER, PASS);
+    await server.seed(USER, 'INBOX', [{ raw: small }, { raw: big }]);
+    mb = {
+      address: USER, login: USER, password: PASS, host: server.host, port: server.imapsPort, tls: 'implicit', allowInsecure: false,
+      tlsOptions: { rejectUnauthorized: true, ca: server.certPem }, folders: { kind: 'all' }, excludeFolders: [],
+    };
+    [smallUid, bigUid] = (await withSource((s) => s.uidsAbove(0))) as [number, number];
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function withSource<T>(fn: (s: ImapSource) => Promise<T>, opts: { port?: number; socketTimeoutMs?: number } = {}): Promise<T> {
+    const source = await ImapSource.connect({ ...mb, port: opts.port ?? mb.port }, { socketTimeoutMs: opts.socketTimeoutMs });
+    try {
+      await source.open('INBOX');
+      return await fn(source);
+    } finally {
+      await source.close();
+    }
+  }
+
+  it('gives the body byte for byte in pieces of at most 1 MB; a deleted message gives undefined', async () => {
+    await withSource(async (source) => {
+      const pieces: Buffer[] = [];
+      expect((await source.streamBody(bigUid, (s) => collect(s, pieces)))?.equals(big)).toBe(true);
+      expect(pieces.length).toBeGreaterThanOrEqual(3);
+      for (const p of pieces) expect(p.length).toBeLessThanOrEqual(1024 * 1024);
+      expect(await source.streamBody(bigUid + 100, (s) => collect(s))).toBeUndefined();
+      expect(await source.uidsIn([smallUid, bigUid])).toEqual([smallUid, bigUid]);
+      expect(source.usable).toBe(true);
+    });
+  }, 60_000);
+
+  it('a consumer that fails (a full disk) fails the call with its error; the connection stays usable', async () => {
+    await withSource(async (source) => {
+      const fail = async (s: Readable) => {
+        for await (const _ of s) throw new Error('no space left on device');
+        return 0;
+      };
+      await expect(source.streamBody(bigUid, fail)).rejects.toThrow(/no space left/);
+      expect(source.usable).toBe(true);
+      // The rest of the body was read past: the next command's answer is its own.
+      expect((await source.streamBody(smallUid, (s) => collect(s)))?.equals(small)).toBe(true);
+      expect((await source.streamBody(bigUid, (s) => collect(s)))?.equals(big)).toBe(true);
+    });
+  }, 60_000);
+
+  it('holds the socket for a slow consumer, past the socket timeout, and loses nothing', async () => {
+    await withSource(async (source) => {
+      const client = (source as unknown as { client: { socket: Readable; _inflate?: Readable } }).client;
+      const from = client._inflate ?? client.socket;
+      let pauses = 0;
+      const pause = from.pause.bind(from);
+      from.pause = () => (pauses++, pause());
+      const slow = async (s: Readable) => {
+        const pieces: Buffer[] = [];
+        for await (const c of s) {
+          pieces.push(Buffer.from(c as Buffer));
+          if (pieces.length === 1) await new Promise((r) => setTimeout(r, 1_000));
+        }
+        return Buffer.concat(pieces);
+      };
+      expect((await source.streamBody(bigUid, slow))?.equals(big)).toBe(true);
+      expect(pauses).toBeGreaterThan(0);
+      expect(source.usable).toBe(true);
+    }, { socketTimeoutMs: 300 });
+  }, 60_000);
+
+  it.each<[string, ProxyFaults]>([
+    ['is cut', { dropAfterBytes: 1_500_000 }],
+    ['goes silent', { stallAfterBytes: 1_500_000 }],
+  ])('when the connection %s inside a body, the consumer sees an error, never a short body', async (_, faults) => {
+    const proxy = await startProxy(server.imapsPort, faults);
+    try {
+      let seen: unknown;
+      let bytes = 0;
+      const consume = async (s: Readable) => {
+        try {
+          for await (const c of s) bytes += (c as Buffer).length;
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+        return bytes;
+      };
+      await withSource(async (source) => {
+        await expect(source.streamBody(bigUid, consume)).rejects.toThrow(/connection|timeout/i);
+        expect(source.usable).toBe(false);
+      }, { port: proxy.port, socketTimeoutMs: 1_000 });
+      expect(seen).toBeInstanceOf(Error);
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(big.length);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+});
