@@ -22,25 +22,32 @@ const PIECE = 1024 * 1024;
 export async function streamBody<T>(client: ImapFlow, uid: number, consume: (body: Readable) => Promise<T>, onFetchFailed: () => void): Promise<T | undefined> {
   let result: Promise<T> | undefined;
   let body: Readable | undefined;
+  /** The body goes nowhere any more (its consumer is done or failed): the rest is read and dropped. */
   let dropping = false;
   let wakeSocket: (() => void) | undefined;
   const start = (stream: Readable): void => {
     body = stream;
+    // The consumer sees the error through its own listener or pipeline; none may end the process.
+    stream.on('error', () => undefined);
     result = consume(stream);
-    // Its failure is thrown once the FETCH is over; meanwhile the rest of the body is dropped.
-    result.catch(() => {
+    // Its failure is thrown once the FETCH is over; a consumer that stops early must not hold the socket.
+    const stop = (): void => {
       dropping = true;
       wakeSocket?.();
-    });
+    };
+    result.then(stop, stop);
   };
+  let streamed: Readable | undefined;
   const sinkFor: FlowSinkFor = (text, size, drained) => {
     if (result !== undefined || !namesUidBeforeBody(text, uid)) return undefined;
     wakeSocket = drained;
     let piece: Buffer | undefined;
     let at = 0;
     let left = size;
-    start(new Readable({ highWaterMark: PIECE, read: drained }));
-    const stream = body as Readable;
+    // At most three pieces per stream: one being written, one waiting, one being filled.
+    const stream = new Readable({ highWaterMark: PIECE, read: drained });
+    streamed = stream;
+    start(stream);
     return {
       write: (bytes) => {
         if (dropping || stream.destroyed) return true;
@@ -59,9 +66,9 @@ export async function streamBody<T>(client: ImapFlow, uid: number, consume: (bod
         }
         return room;
       },
-      end: () => {
-        if (!dropping && !stream.destroyed) stream.push(null);
-      },
+      // The stream ends only with the server's OK (below): a FETCH that fails after the body's
+      // last byte fails its file too, and until then the stream's reads keep releasing the socket.
+      end: () => undefined,
     };
   };
   try {
@@ -77,11 +84,14 @@ export async function streamBody<T>(client: ImapFlow, uid: number, consume: (bod
     await result?.catch(() => undefined);
     throw err;
   }
+  if (streamed && !dropping && !streamed.destroyed) streamed.push(null);
   return result === undefined ? undefined : await result;
 }
 
 /** `* n FETCH (… UID <uid> … BODY[] {size}`: the literal about to come is this message's body. */
 function namesUidBeforeBody(text: string, uid: number): boolean {
   const m = /^\* \d+ FETCH \((.*)\bBODY\[\](?:<0>)? ~?\{\d+\+?\}$/i.exec(text);
-  return m !== undefined && m !== null && new RegExp(`(?:^|[ (])UID ${uid}(?:[ )]|$)`, 'i').test(m[1] as string);
+  // Lists (FLAGS) set aside: a keyword could read "UID 12".
+  const items = m?.[1]?.replace(/\([^()]*\)/g, '()');
+  return items !== undefined && new RegExp(`(?:^|[ (])UID ${uid}(?:[ )]|$)`, 'i').test(items);
 }

@@ -82,7 +82,11 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
       write: (bytes: Buffer) => {
         if (!sink.write(bytes)) held = true;
       },
-      end: () => sink.end(),
+      end: () => {
+        // A sink holds the socket for its own bytes only: what follows the literal is the reader's.
+        held = false;
+        sink.end();
+      },
     };
   }));
   // While the socket is held paused for a slow reader, its quiet is ours, as imapflow's own fetch
@@ -153,5 +157,7 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
       unhook();
       c.socket.destroy();
     }
+    // A sink's late call to resume must find the command over.
+    done = true;
   }
 }

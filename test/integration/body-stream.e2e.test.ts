@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { ImapSource } from '../../src/io/imap-source.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
-import { startProxy, type ProxyFaults } from '../helpers/tcp-proxy.js';
+import { listenLocal, startProxy, type Listening, type ProxyFaults } from '../helpers/tcp-proxy.js';
 
 // Large messages are streamed to their files by one raw FETCH each (src/io/body-stream.ts): the
 // body goes to the consumer (the file writer) while it arrives. Checked against Dovecot, plain and
@@ -76,6 +77,16 @@ describe.each([
       };
       await expect(source.streamBody(bigUid, fail)).rejects.toThrow(/no space left/);
       expect(source.usable).toBe(true);
+      // Failing while the socket is held for it (the disk lagged first): the socket is let go.
+      const lateFail = async (s: Readable) => {
+        for await (const _ of s) {
+          await new Promise((r) => setTimeout(r, 500));
+          throw new Error('no space left on device, later');
+        }
+        return 0;
+      };
+      await expect(source.streamBody(bigUid, lateFail)).rejects.toThrow(/later/);
+      expect(source.usable).toBe(true);
       // The rest of the body was read past: the next command's answer is its own.
       expect((await source.streamBody(smallUid, (s) => collect(s)))?.equals(small)).toBe(true);
       expect((await source.streamBody(bigUid, (s) => collect(s)))?.equals(big)).toBe(true);
@@ -131,4 +142,90 @@ describe.each([
       await proxy.close();
     }
   }, 60_000);
+});
+
+// A scripted server that sends what follows a body (its closing paren and the tagged reply) only a
+// while after the body's last byte, as a busy server or a slow network can: a reader that held the
+// socket for a lagging disk must still read the reply. Bodies of whole MiBs end on a piece's edge.
+describe('a reply that comes after the body, apart', () => {
+  const MIB = 1024 * 1024;
+  const bodyOf = (bytes: number) => Buffer.alloc(bytes, 'a');
+  let server: Listening;
+  let tail = 'OK done';
+  let mb: MailboxConfig;
+
+  beforeAll(async () => {
+    const sockets = new Set<net.Socket>();
+    server = await listenLocal(net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
+      let buf = '';
+      socket.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const [tag = '', ...rest] = line.split(' ');
+          const cmd = rest.join(' ').toUpperCase();
+          if (cmd.startsWith('UID FETCH')) {
+            // The UID asked for is the body's size in MiB, plus 1000 bytes when odd.
+            const uid = Number(cmd.split(' ')[2]);
+            const body = bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000);
+            socket.write(`* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
+            socket.write(body);
+            setTimeout(() => socket.write(`)\r\n${tag} ${tail}\r\n`), 700);
+          } else if (cmd.startsWith('CAPABILITY')) socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+          else if (cmd.startsWith('EXAMINE')) socket.write(`* 9 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 99] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
+          else if (cmd.startsWith('LOGOUT')) socket.write(`* BYE bye\r\n${tag} OK bye\r\n`);
+          else socket.write(`${tag} OK done\r\n`);
+        }
+      });
+    }), sockets);
+    mb = {
+      address: 'x@example.org', login: 'x@example.org', password: 'pw', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecure: true,
+      tlsOptions: { rejectUnauthorized: true }, folders: { kind: 'all' }, excludeFolders: [],
+    };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const slowly = async (s: Readable) => {
+    const pieces: Buffer[] = [];
+    for await (const c of s) {
+      pieces.push(Buffer.from(c as Buffer));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    return Buffer.concat(pieces);
+  };
+
+  it.each([6, 7])('a slow consumer gets the whole body and the call returns (UID %i)', async (uid) => {
+    tail = 'OK done';
+    const source = await ImapSource.connect(mb, { socketTimeoutMs: 5_000 });
+    try {
+      await source.open('INBOX');
+      expect((await source.streamBody(uid, slowly))?.equals(bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000))).toBe(true);
+      expect(source.usable).toBe(true);
+    } finally {
+      await source.close();
+    }
+  }, 20_000);
+
+  it('a FETCH refused after the body fails the consumer: the body never counts as whole', async () => {
+    tail = 'NO [SERVERBUG] could not finish';
+    const source = await ImapSource.connect(mb, { socketTimeoutMs: 5_000 });
+    let seen: unknown;
+    try {
+      await source.open('INBOX');
+      await expect(source.streamBody(4, async (s) => slowly(s).catch((err: unknown) => {
+        seen = err;
+        throw err;
+      }))).rejects.toThrow(/refused FETCH/);
+      expect(seen).toBeInstanceOf(Error);
+    } finally {
+      await source.close();
+    }
+  }, 20_000);
 });
