@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/large/**'],
     // Integration tests each start their own Dovecot; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    globalSetup: ['test/global-temp.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
