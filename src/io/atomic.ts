@@ -22,9 +22,17 @@ export function isTempName(name: string): boolean {
 }
 
 /**
+ * 'wx' with O_DSYNC where the system has it (not Windows): each write returns once its data is on
+ * the disk, as an fdatasync after it would, and the file costs one call to the thread pool fewer.
+ */
+const SYNC_WRITES = fs.constants.O_DSYNC === undefined ? undefined
+  : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DSYNC;
+
+/**
  * Write, flush, then rename: a crash or power loss leaves a temp file, never a short or empty file
  * under its final name, which a later run would take for a message already backed up. The flush
- * (fdatasync) is cheap when several writes are in flight (see README "Durability").
+ * (O_DSYNC writes, else fdatasync) is cheap when several writes are in flight (README "Durability"):
+ * O_DSYNC measured 5.05-5.51 s against 5.41-6.03 s for a 10k full backup, alternated 4 times.
  *
  * One promise per file, its five steps chained by callbacks on a plain descriptor: a promise per
  * step (or a FileHandle per file) costs the main thread what a full backup pays 10,000 times over
@@ -36,7 +44,8 @@ export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: 
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
     const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => reject(err));
-    fs.open(tmp, 'wx', opts.mode ?? 0o600, (err, fd) => {
+    const dsync = opts.sync !== false && SYNC_WRITES !== undefined;
+    fs.open(tmp, dsync ? SYNC_WRITES as number : 'wx', opts.mode ?? 0o600, (err, fd) => {
       if (err) return reject(err);
       const closeThenRename = (failure: unknown) => fs.close(fd, (closeErr) => {
         // After a failed write the write's error is the one to report, not the close's.
@@ -53,7 +62,7 @@ export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: 
         }
       };
       const flush = () => {
-        if (opts.sync === false) return closeThenRename(undefined);
+        if (opts.sync === false || dsync) return closeThenRename(undefined);
         guarded(() => fs.fdatasync(fd, (syncErr) => closeThenRename(syncErr ?? undefined)));
       };
       let at = 0;

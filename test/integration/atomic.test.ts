@@ -21,6 +21,36 @@ describe('writeFileAtomic', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['a.eml', 'b.json', 'c.eml']);
   });
 
+  it('flushes the bytes before the final name appears: opened O_DSYNC where there is one, else fdatasync before the rename', async () => {
+    const dir = tmp();
+    const steps: string[] = [];
+    // Recorded through wrappers around the real calls.
+    const realOpen = fs.open;
+    const realSync = fs.fdatasync;
+    const realRename = fs.rename;
+    const o = vi.spyOn(fs, 'open').mockImplementation(((file: fs.PathLike, flags: fs.OpenMode, ...rest: unknown[]) => {
+      steps.push(typeof flags === 'number' && fs.constants.O_DSYNC !== undefined && (flags & fs.constants.O_DSYNC) !== 0 ? 'open dsync' : `open ${String(flags)}`);
+      return (realOpen as (...a: unknown[]) => void)(file, flags, ...rest);
+    }) as typeof fs.open);
+    const f = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: fs.NoParamCallback) => {
+      steps.push('fdatasync');
+      realSync(fd, cb);
+    }) as typeof fs.fdatasync);
+    const r = vi.spyOn(fs, 'rename').mockImplementation(((from: fs.PathLike, to: fs.PathLike, cb: fs.NoParamCallback) => {
+      steps.push('rename');
+      realRename(from, to, cb);
+    }) as typeof fs.rename);
+    try {
+      await writeFileAtomic(path.join(dir, 'a.eml'), 'message');
+    } finally {
+      o.mockRestore();
+      f.mockRestore();
+      r.mockRestore();
+    }
+    expect(steps).toEqual(fs.constants.O_DSYNC !== undefined ? ['open dsync', 'rename'] : ['open wx', 'fdatasync', 'rename']);
+    expect(fs.readFileSync(path.join(dir, 'a.eml'), 'utf8')).toBe('message');
+  });
+
   it('fails without leaving anything when the rename cannot happen, and temp names never repeat', async () => {
     const dir = tmp();
     fs.mkdirSync(path.join(dir, 'taken'));
