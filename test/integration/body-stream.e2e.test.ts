@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
-import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { ImapSource } from '../../src/io/imap-source.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
-import { listenLocal, startProxy, type Listening, type ProxyFaults } from '../helpers/tcp-proxy.js';
+import { startScriptedImap } from '../helpers/scripted-imap.js';
+import { startProxy, type Listening, type ProxyFaults } from '../helpers/tcp-proxy.js';
 
 // Large messages are streamed to their files by one raw FETCH each (src/io/body-stream.ts): the
 // body goes to the consumer (the file writer) while it arrives. Checked against Dovecot, plain and
@@ -155,37 +155,20 @@ describe('a reply that comes after the body, apart', () => {
   let mb: MailboxConfig;
 
   beforeAll(async () => {
-    const sockets = new Set<net.Socket>();
-    server = await listenLocal(net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
-      let buf = '';
-      socket.on('data', (d: Buffer) => {
-        buf += d.toString('latin1');
-        for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const [tag = '', ...rest] = line.split(' ');
-          const cmd = rest.join(' ').toUpperCase();
-          if (cmd.startsWith('UID FETCH')) {
-            // The UID asked for is the body's size in MiB, plus 1000 bytes when odd.
-            const uid = Number(cmd.split(' ')[2]);
-            const body = bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000);
-            socket.write(`* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
-            socket.write(body);
-            setTimeout(() => socket.write(`)\r\n${tag} ${tail}\r\n`), 700);
-          } else if (cmd.startsWith('CAPABILITY')) socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
-          else if (cmd.startsWith('EXAMINE')) socket.write(`* 9 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 99] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
-          else if (cmd.startsWith('LOGOUT')) socket.write(`* BYE bye\r\n${tag} OK bye\r\n`);
-          else socket.write(`${tag} OK done\r\n`);
-        }
-      });
-    }), sockets);
-    mb = {
-      address: 'x@example.org', login: 'x@example.org', password: 'pw', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecure: true,
-      tlsOptions: { rejectUnauthorized: true }, folders: { kind: 'all' }, excludeFolders: [],
-    };
+    ({ server, mb } = await startScriptedImap((tag, command, socket) => {
+      const cmd = command.toUpperCase();
+      if (cmd.startsWith('UID FETCH')) {
+        // The UID asked for is the body's size in MiB, plus 1000 bytes when odd.
+        const uid = Number(cmd.split(' ')[2]);
+        const body = bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000);
+        socket.write(`* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
+        socket.write(body);
+        setTimeout(() => socket.write(`)\r\n${tag} ${tail}\r\n`), 700);
+      } else if (cmd.startsWith('CAPABILITY')) socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+      else if (cmd.startsWith('EXAMINE')) socket.write(`* 9 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 99] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
+      else if (cmd.startsWith('LOGOUT')) socket.write(`* BYE bye\r\n${tag} OK bye\r\n`);
+      else socket.write(`${tag} OK done\r\n`);
+    }));
   });
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { ImapSource } from '../../src/io/imap-source.js';
-import { listenLocal, type Listening } from '../helpers/tcp-proxy.js';
+import { startScriptedImap } from '../helpers/scripted-imap.js';
+import type { Listening } from '../helpers/tcp-proxy.js';
 
 // Dovecot sends each message's FETCH items in one response. RFC 9051 (7.5.2) lets a server split
 // them, send flag changes of its own, and expunge during a UID FETCH, which shifts sequence
@@ -13,8 +13,8 @@ const one = 'Subject: one\r\nMessage-ID: <one@x>\r\n\r\nfirst\r\n';
 const two = 'Subject: two\r\nMessage-ID: <two@x>\r\n\r\nsecond, longer\r\n';
 const hdr = (b: string) => b.slice(0, b.indexOf('\r\n\r\n') + 4);
 
-function answer(tag: string, line: string): string {
-  const cmd = line.slice(tag.length + 1).toUpperCase();
+function answer(tag: string, command: string): string {
+  const cmd = command.toUpperCase();
   if (cmd.startsWith('CAPABILITY')) return `* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`;
   if (cmd.startsWith('LOGIN')) return `${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`;
   if (cmd.startsWith('LIST "" ""')) return `* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`;
@@ -51,25 +51,7 @@ let server: Listening;
 let mb: MailboxConfig;
 
 beforeAll(async () => {
-  const sockets = new Set<net.Socket>();
-  server = await listenLocal(net.createServer((socket) => {
-    sockets.add(socket);
-    socket.write('* OK [CAPABILITY IMAP4rev1] ready\r\n');
-    let buf = '';
-    socket.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        socket.write(answer(line.split(' ')[0] ?? '', line));
-      }
-    });
-    socket.on('error', () => socket.destroy());
-  }), sockets);
-  mb = {
-    address: 'x@example.org', login: 'x@example.org', password: 'pw', host: '127.0.0.1', port: server.port, tls: 'none', allowInsecure: true,
-    tlsOptions: { rejectUnauthorized: true }, folders: { kind: 'all' }, excludeFolders: [],
-  };
+  ({ server, mb } = await startScriptedImap((tag, command, socket) => socket.write(answer(tag, command))));
 });
 
 afterAll(async () => {
