@@ -10,10 +10,15 @@ import path from 'node:path';
 export default function setup(): () => void {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-tests-'));
   // Dovecot's mail processes run as another user: they must get through to their own folders.
-  fs.chmodSync(root, 0o755);
+  fs.chmodSync(root, 0o711);
   process.env['TMPDIR'] = root;
   return () => {
     if (process.env['IBT_KEEP_TEST_TMP'] === '1') return void console.log(`test temp folders kept in ${root}`);
-    fs.rmSync(root, { recursive: true, force: true });
+    try {
+      // A Dovecot whose stop failed may still be writing: tried again, and never fails the run.
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
+    } catch (err) {
+      console.log(`could not remove the test temp folder ${root}: ${(err as Error).message}`);
+    }
   };
 }
