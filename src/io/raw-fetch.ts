@@ -76,7 +76,7 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
   }, undefined, sinkFor && ((text, size) => {
     const sink = sinkFor(text, size, () => {
       held = false;
-      if (queued <= HIGH_WATER && from.isPaused() && !done && !failure) resume();
+      resumeIfRoom();
     });
     return sink && {
       write: (bytes: Buffer) => {
@@ -99,6 +99,10 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
     c._processingResponse = false;
     c.armSocketTimeout(c.socket);
     from.resume();
+  };
+  /** The socket goes on once neither the queue nor a sink is full, unless the command is over. */
+  const resumeIfRoom = (): void => {
+    if (queued <= HIGH_WATER && !held && from.isPaused() && !done && !failure) resume();
   };
 
   const onData = (chunk: Buffer): void => {
@@ -142,7 +146,7 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
       const next = queue.shift();
       if (next !== undefined) {
         queued -= next.bytes;
-        if (queued <= HIGH_WATER && !held && from.isPaused() && !done && !failure) resume();
+        resumeIfRoom();
         yield next.f;
         continue;
       }
