@@ -149,8 +149,13 @@ describe('the Linux single-file executable', () => {
       void exited.then(() => (done = true));
       while (!done) {
         try {
-          const env = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
-          seen.add(env.find((v) => v.startsWith('GLIBC_TUNABLES=')) ?? 'none');
+          // Between fork and exec the child still carries this test runner's environment; the
+          // image is read first because exec only ever goes one way, so the environment read
+          // after it is the executable's.
+          if (fs.readlinkSync(`/proc/${child.pid}/exe`) === path.join(binWs.dir, NAME)) {
+            const env = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+            seen.add(env.find((v) => v.startsWith('GLIBC_TUNABLES=')) ?? 'none');
+          }
         } catch {
           // Between the exit and the wait.
         }
