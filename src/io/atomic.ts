@@ -13,8 +13,10 @@ export const TEMP_SUFFIX = '.tmp';
 const RUN_TAG = randomBytes(6).toString('hex');
 let written = 0;
 
+/** Beside finalPath, in its folder. finalPath is normalized (path.join), so no join is needed. */
 export function tempPathFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `${TEMP_PREFIX}${RUN_TAG}-${(++written).toString(36)}${TEMP_SUFFIX}`);
+  const cut = Math.max(finalPath.lastIndexOf(path.sep), finalPath.lastIndexOf('/'));
+  return `${finalPath.slice(0, cut + 1)}${TEMP_PREFIX}${RUN_TAG}-${(++written).toString(36)}${TEMP_SUFFIX}`;
 }
 
 export function isTempName(name: string): boolean {

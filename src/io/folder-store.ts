@@ -45,6 +45,15 @@ export class FolderStore {
     hash?: Hash64,
   ) {
     this.written = new NameCounts(hash);
+    const joined = path.join(dir, 'x');
+    this.prefix = joined.slice(0, -1);
+  }
+
+  /** `dir` normalized, with its separator: a plain file name appended is what path.join gives, without its cost per message. */
+  private readonly prefix: string;
+
+  private pathOf(fileName: string): string {
+    return this.prefix + fileName;
   }
 
   /**
@@ -62,7 +71,7 @@ export class FolderStore {
     for (const e of entries) {
       if (!e.isFile()) continue;
       if (isTempName(e.name)) {
-        if (removeTemps) await fs.promises.rm(path.join(this.dir, e.name), { force: true });
+        if (removeTemps) await fs.promises.rm(this.pathOf(e.name), { force: true });
         continue;
       }
       if (segment1Of(e.name)) this.unindexed.push(e.name);
@@ -185,13 +194,13 @@ export class FolderStore {
   async write(fileName: string, data: Buffer): Promise<void> {
     // A released Buffer reads as empty and would be written as an empty message without a word.
     if (isReleased(data)) throw new Error(`internal error: the bytes of ${fileName} were freed before they were written`);
-    await writeFileAtomic(path.join(this.dir, fileName), data);
+    await writeFileAtomic(this.pathOf(fileName), data);
     this.remember(fileName);
     releaseBuffer(data);
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {
-    const bytes = await streamToFileAtomic(path.join(this.dir, fileName), stream);
+    const bytes = await streamToFileAtomic(this.pathOf(fileName), stream);
     this.remember(fileName);
     droppedBuffer(bytes);
     return bytes;
@@ -208,7 +217,7 @@ export class FolderStore {
       // A name given to an earlier message that was never written (its bytes were on disk, or it
       // was deleted on the server) can come round again: never take a file for a copy of itself.
       if (foldName(other) === foldName(fileName)) continue;
-      if (await sameFiles(path.join(this.dir, other), path.join(this.dir, fileName))) {
+      if (await sameFiles(this.pathOf(other), this.pathOf(fileName))) {
         same = other;
         break;
       }
@@ -217,7 +226,7 @@ export class FolderStore {
       this.noteVariant(twinOf, fileName);
       return bytes;
     }
-    await fs.promises.rm(path.join(this.dir, fileName));
+    await fs.promises.rm(this.pathOf(fileName));
     // The name is free again, unless another written name shares its hash: a remove only takes
     // back this write's add.
     this.written.remove(foldName(fileName));
@@ -227,7 +236,7 @@ export class FolderStore {
 
   async sameBytes(fileName: string, data: Buffer): Promise<boolean> {
     try {
-      return (await fs.promises.readFile(path.join(this.dir, fileName))).equals(data);
+      return (await fs.promises.readFile(this.pathOf(fileName))).equals(data);
     } catch {
       return false;
     }
@@ -266,14 +275,14 @@ export class FolderStore {
   private async sizeOf(name: string): Promise<number> {
     let size = this.sizes.get(name);
     if (size === undefined) {
-      size = (await fs.promises.stat(path.join(this.dir, name))).size;
+      size = (await fs.promises.stat(this.pathOf(name))).size;
       this.sizes.set(name, size);
     }
     return size;
   }
 
   private async messageIdOfFile(name: string): Promise<string | undefined> {
-    const handle = await fs.promises.open(path.join(this.dir, name), 'r');
+    const handle = await fs.promises.open(this.pathOf(name), 'r');
     try {
       const buf = Buffer.alloc(64 * 1024);
       const { bytesRead } = await handle.read(buf, 0, buf.length, 0);

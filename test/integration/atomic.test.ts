@@ -64,6 +64,10 @@ describe('writeFileAtomic', () => {
     const names = Array.from({ length: 1000 }, () => path.basename(tempPathFor(path.join(dir, 'm.eml'))));
     expect(new Set(names).size).toBe(1000);
     expect(names.every(isTempName)).toBe(true);
+    // In the final file's folder, whatever the path looks like.
+    for (const final of [path.join(dir, 'm.eml'), `${path.sep}m.eml`, path.join('rel', 'sub', 'm.eml'), 'm.eml']) {
+      expect(path.dirname(tempPathFor(final))).toBe(path.dirname(final));
+    }
   });
 
   it('never deletes a file that already had the temp name, and leaks no descriptor when it fails', async () => {
