@@ -7,6 +7,19 @@ import { STREAMED } from './response-reader.js';
 /** Pieces a streamed body is handed on in: what one file write takes, as imapflow's download gave. */
 const PIECE = 1024 * 1024;
 
+/** One body handed to `consume`: the stream, what `consume` makes of it, and whether it is this message's for sure. */
+interface Attempt<T> {
+  stream: Readable;
+  result: Promise<T>;
+  /** Streamed as it arrives (else read whole first). */
+  streamed: boolean;
+  /** The UID came before the body, or after it and was the one asked for. */
+  confirmed: boolean;
+  /** The body goes nowhere any more (its consumer is done or failed): the rest is read and dropped. */
+  dropping: boolean;
+  wakeSocket?: () => void;
+}
+
 /**
  * One message's body (BODY.PEEK[]) in one FETCH on imapflow's connection, handed to `consume` as a
  * stream while it arrives, in 1 MB pieces: a large message is neither held whole in memory nor
@@ -14,43 +27,40 @@ const PIECE = 1024 * 1024;
  * counts each piece's offset from the message's start). Returns what `consume` returned, or
  * undefined when the server sent no body (the message was deleted meanwhile).
  *
- * The body goes to `consume` as it arrives only when the response names the UID before it, as
- * Dovecot does; a server that names it after has it read whole first, then handed on. A failing
- * `consume` (a full disk) has the rest of the body read and dropped, so the connection stays in
- * step; a connection lost mid-body fails the stream, so `consume` sees an error, not a short body.
+ * A body whose response names no UID before it (a server may put the UID last) is streamed as
+ * well, on trust: it ends only once the UID after it is the one asked for, and a body that turns
+ * out to be another message's fails its consumer, so its file never gets its final name, and the
+ * next body is taken. A failing `consume` (a full disk) has the rest of the body read and dropped,
+ * so the connection stays in step; a connection lost mid-body fails the stream, so `consume` sees
+ * an error, not a short body.
  */
 export async function streamBody<T>(client: ImapFlow, uid: number, consume: (body: Readable) => Promise<T>, onFetchFailed: () => void): Promise<T | undefined> {
-  let result: Promise<T> | undefined;
-  let body: Readable | undefined;
-  /** The body goes nowhere any more (its consumer is done or failed): the rest is read and dropped. */
-  let dropping = false;
-  let wakeSocket: (() => void) | undefined;
-  const start = (stream: Readable): void => {
-    body = stream;
+  let current: Attempt<T> | undefined;
+  const begin = (stream: Readable, streamed: boolean, confirmed: boolean, wakeSocket?: () => void): Attempt<T> => {
     // The consumer sees the error through its own listener or pipeline; none may end the process.
     stream.on('error', () => undefined);
-    result = consume(stream);
+    const a: Attempt<T> = { stream, result: consume(stream), streamed, confirmed, dropping: false, wakeSocket };
     // Its failure is thrown once the FETCH is over; a consumer that stops early must not hold the socket.
     const stop = (): void => {
-      dropping = true;
-      wakeSocket?.();
+      a.dropping = true;
+      a.wakeSocket?.();
     };
-    result.then(stop, stop);
+    a.result.then(stop, stop);
+    current = a;
+    return a;
   };
-  let streamed: Readable | undefined;
   const sinkFor: FlowSinkFor = (text, size, drained) => {
-    if (result !== undefined || !namesUidBeforeBody(text, uid)) return undefined;
-    wakeSocket = drained;
+    const named = uidBeforeBody(text);
+    if (current !== undefined || named === null || (named !== undefined && named !== uid)) return undefined;
     let piece: Buffer | undefined;
     let at = 0;
     let left = size;
     // At most three pieces per stream: one being written, one waiting, one being filled.
     const stream = new Readable({ highWaterMark: PIECE, read: drained });
-    streamed = stream;
-    start(stream);
+    const a = begin(stream, true, named === uid, drained);
     return {
       write: (bytes) => {
-        if (dropping || stream.destroyed) return true;
+        if (a.dropping || stream.destroyed) return true;
         let room = true;
         for (let from = 0; from < bytes.length; ) {
           piece ??= ownedBuffer(Math.min(PIECE, left));
@@ -74,24 +84,49 @@ export async function streamBody<T>(client: ImapFlow, uid: number, consume: (bod
   try {
     for await (const f of rawFetch(client, `UID FETCH ${uid} (UID BODY.PEEK[])`, sinkFor)) {
       const raw = f.items.get('BODY[]');
-      if (f.items.get('UID') !== uid || !Buffer.isBuffer(raw) || raw === STREAMED || result !== undefined) continue;
-      start(Readable.from([raw]));
+      if (!Buffer.isBuffer(raw)) continue;
+      if (raw === STREAMED) {
+        // The response of the body streamed on trust, now whole: its UID says whose body it was.
+        if (current === undefined || current.confirmed) continue;
+        if (f.items.get('UID') === uid) {
+          current.confirmed = true;
+          continue;
+        }
+        const wrong = current;
+        current = undefined;
+        wrong.dropping = true;
+        wrong.stream.destroy(new Error(`the server sent the body of another message (UID ${String(f.items.get('UID') ?? 'not given')}) when asked for UID ${uid}`));
+        await wrong.result.catch(() => undefined);
+        continue;
+      }
+      if (f.items.get('UID') !== uid || current !== undefined) continue;
+      begin(Readable.from([raw]), false, true);
     }
   } catch (err) {
     onFetchFailed();
     // A body cut short must not reach its file as if it were whole.
-    body?.destroy(err as Error);
-    await result?.catch(() => undefined);
+    current?.stream.destroy(err as Error);
+    await current?.result.catch(() => undefined);
     throw err;
   }
-  if (streamed && !dropping && !streamed.destroyed) streamed.push(null);
-  return result === undefined ? undefined : await result;
+  const a = current as Attempt<T> | undefined;
+  if (a === undefined) return undefined;
+  if (a.streamed && !a.dropping && !a.stream.destroyed) {
+    if (a.confirmed) a.stream.push(null);
+    else a.stream.destroy(new Error(`the server sent a body without saying which message it is (no UID) when asked for UID ${uid}`));
+  }
+  return await a.result;
 }
 
-/** `* n FETCH (… UID <uid> … BODY[] {size}`: the literal about to come is this message's body. */
-function namesUidBeforeBody(text: string, uid: number): boolean {
+/**
+ * For `* n FETCH (… BODY[] {size}`, the response's literal about to come is a message's body: the
+ * UID named before it, or undefined if none is. null for any other literal.
+ */
+function uidBeforeBody(text: string): number | null | undefined {
   const m = /^\* \d+ FETCH \((.*)\bBODY\[\](?:<0>)? ~?\{\d+\+?\}$/i.exec(text);
+  if (!m) return null;
   // Lists (FLAGS) set aside: a keyword could read "UID 12".
-  const items = m?.[1]?.replace(/\([^()]*\)/g, '()');
-  return items !== undefined && new RegExp(`(?:^|[ (])UID ${uid}(?:[ )]|$)`, 'i').test(items);
+  const items = (m[1] ?? '').replace(/\([^()]*\)/g, '()');
+  const named = /(?:^|[ (])UID (\d+)(?:[ )]|$)/i.exec(items);
+  return named ? Number(named[1]) : undefined;
 }

@@ -152,6 +152,8 @@ describe('a reply that comes after the body, apart', () => {
   const bodyOf = (bytes: number) => Buffer.alloc(bytes, 'a');
   let server: Listening;
   let tail = 'OK done';
+  /** The UID after the body, as a server may put it. */
+  let uidAfter = false;
   let mb: MailboxConfig;
 
   beforeAll(async () => {
@@ -161,9 +163,9 @@ describe('a reply that comes after the body, apart', () => {
         // The UID asked for is the body's size in MiB, plus 1000 bytes when odd.
         const uid = Number(cmd.split(' ')[2]);
         const body = bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000);
-        socket.write(`* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
+        socket.write(uidAfter ? `* 1 FETCH (BODY[] {${body.length}}\r\n` : `* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
         socket.write(body);
-        setTimeout(() => socket.write(`)\r\n${tag} ${tail}\r\n`), 700);
+        setTimeout(() => socket.write(`${uidAfter ? ` UID ${uid}` : ''})\r\n${tag} ${tail}\r\n`), 700);
       } else if (cmd.startsWith('CAPABILITY')) socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
       else if (cmd.startsWith('EXAMINE')) socket.write(`* 9 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 99] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
       else if (cmd.startsWith('LOGOUT')) socket.write(`* BYE bye\r\n${tag} OK bye\r\n`);
@@ -192,6 +194,33 @@ describe('a reply that comes after the body, apart', () => {
       expect((await source.streamBody(uid, slowly))?.equals(bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000))).toBe(true);
       expect(source.usable).toBe(true);
     } finally {
+      await source.close();
+    }
+  }, 20_000);
+
+  it('a server that names the UID after the body: the body still streams in pieces as it arrives, and is whole', async () => {
+    tail = 'OK done';
+    uidAfter = true;
+    const source = await ImapSource.connect(mb, { socketTimeoutMs: 5_000 });
+    try {
+      await source.open('INBOX');
+      const pieces: number[] = [];
+      const got = await source.streamBody(7, async (s) => {
+        expect(s.readableObjectMode).toBe(false);
+        const parts: Buffer[] = [];
+        for await (const c of s) {
+          pieces.push((c as Buffer).length);
+          parts.push(Buffer.from(c as Buffer));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return Buffer.concat(parts);
+      });
+      expect(got?.equals(bodyOf(3 * MIB + 1000))).toBe(true);
+      // Read whole first, it would come as one chunk of 3 MiB + 1000 B.
+      expect(pieces.length, String(pieces)).toBeGreaterThanOrEqual(3);
+      expect(source.usable).toBe(true);
+    } finally {
+      uidAfter = false;
       await source.close();
     }
   }, 20_000);

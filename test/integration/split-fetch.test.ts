@@ -22,6 +22,9 @@ function answer(tag: string, command: string): string {
   if (cmd.startsWith('EXAMINE')) return `* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 14] ok\r\n* FLAGS (\\Seen)\r\n${tag} OK [READ-ONLY] done\r\n`;
   if (cmd.startsWith('UID SEARCH')) return `* SEARCH 11 12\r\n${tag} OK done\r\n`;
   if (cmd.startsWith('LOGOUT')) return `* BYE bye\r\n${tag} OK bye\r\n`;
+  // Bodies that turn out to be another message's, or nobody's: UID 99 after it, or no UID at all.
+  if (cmd.startsWith('UID FETCH 13 ')) return `* 1 FETCH (BODY[] {${one.length}}\r\n${one} UID 99)\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('UID FETCH 14 ')) return `* 1 FETCH (BODY[] {${one.length}}\r\n${one})\r\n${tag} OK done\r\n`;
   if (cmd.startsWith('UID FETCH') && cmd.includes('BODY.PEEK[]')) {
     return [
       `* 2 FETCH (UID 12 RFC822.SIZE ${two.length} INTERNALDATE ${DATE})`,
@@ -96,15 +99,44 @@ describe('a server that splits FETCH responses and expunges during them', () => 
     const source = await ImapSource.connect(mb);
     try {
       await source.open('INBOX');
-      // A body named after its UID streams in pieces; one named before it comes whole, in one chunk.
+      // A body streams in pieces as it arrives (one read whole first comes in one chunk).
       const text = async (uid: number) => source.streamBody(uid, async (s) => {
         let out = '';
         for await (const c of s) out += (c as Buffer).toString('latin1');
         return { out, whole: s.readableObjectMode };
       });
-      // The answer holds both messages: each call takes its own, named after (11) or before (12) the body.
-      expect(await text(11)).toEqual({ out: one, whole: true });
-      expect(await text(12)).toEqual({ out: two, whole: false });
+      // The answer holds both messages: each call takes its own. 11's UID comes after its body,
+      // which streams on trust and is confirmed; for 12 that first body turns out to be another's
+      // and is dropped, and the next one, whose UID comes first, is taken.
+      expect(await text(11)).toEqual({ out: one, whole: false });
+      expect((await text(12))?.out).toBe(two);
+      expect(await source.uidsAbove(0)).toEqual([11, 12]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('a body that turns out to be another message\'s, or nobody\'s, fails its consumer (its file never completes) and counts as not sent', async () => {
+    const source = await ImapSource.connect(mb);
+    try {
+      await source.open('INBOX');
+      for (const [uid, reason] of [[13, /another message \(UID 99\) when asked for UID 13/], [14, /another message \(UID not given\) when asked for UID 14/]] as const) {
+        let consumerSaw: unknown;
+        let ended = false;
+        // Not sent, as when a message is deleted meanwhile: the caller then asks whether the server still lists it.
+        await expect(source.streamBody(uid, async (s) => {
+          try {
+            for await (const _ of s) void _;
+            ended = true;
+          } catch (err) {
+            consumerSaw = err;
+            throw err;
+          }
+        })).resolves.toBeUndefined();
+        expect(ended).toBe(false);
+        expect(String(consumerSaw)).toMatch(reason);
+      }
+      // The connection stayed in step.
       expect(await source.uidsAbove(0)).toEqual([11, 12]);
     } finally {
       await source.close();
