@@ -43,9 +43,11 @@ export function parseHeaderFields(buf: Buffer | undefined): Record<string, strin
   return out;
 }
 
+const MESSAGE_ID = ['message-id'] as const;
+
 /** The Message-ID field of a whole raw message, read from its header block only. */
 export function messageIdOf(raw: Buffer): string | undefined {
-  return parseHeaderFields(headerFieldsOf(raw, ['message-id']))['message-id'];
+  return parseHeaderFields(headerFieldsOf(raw, MESSAGE_ID))['message-id'];
 }
 
 /**
@@ -54,7 +56,7 @@ export function messageIdOf(raw: Buffer): string | undefined {
  * line. A message read in one FETCH is then named exactly as one whose fields were fetched first.
  */
 export function headerFieldsOf(raw: Buffer, names: readonly string[]): Buffer {
-  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const { wanted, lengths } = lookupFor(names);
   const kept: Buffer[] = [];
   let keep = false;
   for (let at = 0; at < raw.length; ) {
@@ -64,14 +66,35 @@ export function headerFieldsOf(raw: Buffer, names: readonly string[]): Buffer {
     // An empty line (LF or CRLF) ends the header block.
     if (first === 0x0a || (first === 0x0d && raw[at + 1] === 0x0a)) break;
     if (first !== 0x20 && first !== 0x09) {
-      const colon = raw.subarray(at, next).indexOf(0x3a);
+      // The colon is looked for on this line only: a search past it could read far into the body.
+      let colon = at;
+      while (colon < next && raw[colon] !== 0x3a) colon++;
       // A field's name ends at the colon, less the spaces and tabs before it (and nothing else).
-      let end = at + colon;
+      let end = colon;
       while (end > at && (raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
-      keep = colon > 0 && wanted.has(raw.toString('latin1', at, end).toLowerCase());
+      keep = colon < next && colon > at && lengths.has(end - at) && wanted.has(raw.toString('latin1', at, end).toLowerCase());
     }
     if (keep) kept.push(raw.subarray(at, next));
     at = next;
   }
   return Buffer.concat(kept);
+}
+
+/** The names asked for, and their lengths: names of other lengths are passed over without a string made of them. */
+interface Lookup {
+  wanted: Set<string>;
+  lengths: Set<number>;
+}
+
+// Callers pass constant lists, once per message: each list's sets are made once.
+const lookups = new WeakMap<readonly string[], Lookup>();
+
+function lookupFor(names: readonly string[]): Lookup {
+  let l = lookups.get(names);
+  if (l === undefined) {
+    const wanted = new Set(names.map((n) => n.toLowerCase()));
+    l = { wanted, lengths: new Set([...wanted].map((n) => n.length)) };
+    lookups.set(names, l);
+  }
+  return l;
 }

@@ -84,6 +84,14 @@ class Parser {
 
   private quoted(): string {
     const text = this.r.text;
+    // Mostly a date with nothing escaped: one slice, not a string grown by a character at a time.
+    const end = text.indexOf('"', this.at + 1);
+    const escape = text.indexOf('\\', this.at + 1);
+    if (end > 0 && (escape < 0 || escape > end)) {
+      const out = text.slice(this.at + 1, end);
+      this.at = end + 1;
+      return out;
+    }
     let out = '';
     for (this.at++; this.at < text.length; this.at++) {
       const c = text[this.at];

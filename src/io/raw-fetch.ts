@@ -59,8 +59,9 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
     w?.();
   };
 
+  const tagged = `${tag} `;
   const reader = new ResponseReader((r: Response) => {
-    if (r.text.startsWith(`${tag} `)) {
+    if (r.text.startsWith(tagged)) {
       reader.stop();
       done = true;
       if (!/^\S+ OK/i.test(r.text)) failure = new Error(`the server refused FETCH: ${r.text.slice(tag.length + 1, 300)}`);

@@ -17,6 +17,9 @@ describe('parseFetch', () => {
       'BODY[HEADER.FIELDS (MESSAGE-ID DATE)]': body, UID: 4,
     }],
     ['a body as a quoted string with escapes', `* 1 FETCH (UID 2 BODY[] "a \\"b\\" c\\\\")`, { UID: 2, 'BODY[]': 'a "b" c\\' }],
+    ['quoted strings with an escape only after them, and an empty one', `* 1 FETCH (INTERNALDATE "01-Feb-2024 10:00:00 +0000" X-A "" FLAGS (\\Seen) X-B "c\\"d")`, {
+      INTERNALDATE: '01-Feb-2024 10:00:00 +0000', 'X-A': '', FLAGS: ['\\Seen'], 'X-B': 'c"d',
+    }],
     ['a NIL body', `* 1 FETCH (UID 2 BODY[] NIL)`, { UID: 2, 'BODY[]': null }],
     ['a flag change on its own', `* 5 FETCH (FLAGS ())`, { FLAGS: [] }],
     ['a literal8', `* 1 FETCH (UID 2 BINARY[] ~{17})`, { UID: 2, 'BINARY[]': body }],
