@@ -81,22 +81,29 @@ export async function streamBody<T>(client: ImapFlow, uid: number, consume: (bod
       end: () => undefined,
     };
   };
+  /** The error of a consumer that failed of itself on a body that then proved another message's. */
+  let consumerFailure: { error: unknown } | undefined;
   try {
     for await (const f of rawFetch(client, `UID FETCH ${uid} (UID BODY.PEEK[])`, sinkFor)) {
       const raw = f.items.get('BODY[]');
       if (!Buffer.isBuffer(raw)) continue;
       if (raw === STREAMED) {
-        // The response of the body streamed on trust, now whole: its UID says whose body it was.
-        if (current === undefined || current.confirmed) continue;
+        // The streamed body's response, now whole: its UID says whose body it was.
+        if (current === undefined) continue;
         if (f.items.get('UID') === uid) {
           current.confirmed = true;
           continue;
         }
         const wrong = current;
-        current = undefined;
+        const notThis = new Error(`the server sent the body of another message (UID ${String(f.items.get('UID') ?? 'not given')}) when asked for UID ${uid}`);
         wrong.dropping = true;
-        wrong.stream.destroy(new Error(`the server sent the body of another message (UID ${String(f.items.get('UID') ?? 'not given')}) when asked for UID ${uid}`));
-        await wrong.result.catch(() => undefined);
+        wrong.stream.destroy(notThis);
+        await wrong.result.catch((error: unknown) => {
+          // A consumer that failed of itself (a full disk) is not to be told apart from a deleted message.
+          if (error !== notThis) consumerFailure ??= { error };
+        });
+        // Only now: a body that arrived meanwhile was read whole (below), not begun on trust in its place.
+        current = undefined;
         continue;
       }
       if (f.items.get('UID') !== uid || current !== undefined) continue;
@@ -110,10 +117,13 @@ export async function streamBody<T>(client: ImapFlow, uid: number, consume: (bod
     throw err;
   }
   const a = current as Attempt<T> | undefined;
-  if (a === undefined) return undefined;
+  if (a === undefined) {
+    if (consumerFailure) throw consumerFailure.error;
+    return undefined;
+  }
   if (a.streamed && !a.dropping && !a.stream.destroyed) {
     if (a.confirmed) a.stream.push(null);
-    else a.stream.destroy(new Error(`the server sent a body without saying which message it is (no UID) when asked for UID ${uid}`));
+    else a.stream.destroy(new Error(`the server's answer did not confirm which message the body it sent for UID ${uid} is`));
   }
   return await a.result;
 }

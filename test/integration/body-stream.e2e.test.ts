@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
+import { streamToFileAtomic } from '../../src/io/atomic.js';
 import { ImapSource } from '../../src/io/imap-source.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
@@ -154,6 +158,11 @@ describe('a reply that comes after the body, apart', () => {
   let tail = 'OK done';
   /** The UID after the body, as a server may put it. */
   let uidAfter = false;
+  /**
+   * Bodies that prove another message's only once their UID comes, 0.7 s after them: one alone, or
+   * one followed, 0.3 s later, by the one asked for (its UID after it too).
+   */
+  let wrong: 'no' | 'alone' | 'then right' = 'no';
   let mb: MailboxConfig;
 
   beforeAll(async () => {
@@ -163,6 +172,21 @@ describe('a reply that comes after the body, apart', () => {
         // The UID asked for is the body's size in MiB, plus 1000 bytes when odd.
         const uid = Number(cmd.split(' ')[2]);
         const body = bodyOf(Math.floor(uid / 2) * MIB + (uid % 2) * 1000);
+        if (wrong !== 'no') {
+          const other = Buffer.alloc(3 * MIB, 'z');
+          socket.write(`* 1 FETCH (BODY[] {${other.length}}\r\n`);
+          socket.write(other);
+          setTimeout(() => {
+            socket.write(' UID 99)\r\n');
+            if (wrong === 'alone') return void socket.write(`${tag} ${tail}\r\n`);
+            setTimeout(() => {
+              socket.write(`* 2 FETCH (BODY[] {${body.length}}\r\n`);
+              socket.write(body);
+              setTimeout(() => socket.write(` UID ${uid})\r\n${tag} ${tail}\r\n`), 700);
+            }, 300);
+          }, 700);
+          return;
+        }
         socket.write(uidAfter ? `* 1 FETCH (BODY[] {${body.length}}\r\n` : `* 1 FETCH (UID ${uid} BODY[] {${body.length}}\r\n`);
         socket.write(body);
         setTimeout(() => socket.write(`${uidAfter ? ` UID ${uid}` : ''})\r\n${tag} ${tail}\r\n`), 700);
@@ -222,6 +246,38 @@ describe('a reply that comes after the body, apart', () => {
     } finally {
       uidAfter = false;
       await source.close();
+    }
+  }, 20_000);
+
+  it.each(['alone', 'then right'] as const)('a body whose UID, 0.7 s after it, is another message\'s never gets a final name (%s)', async (how) => {
+    tail = 'OK done';
+    wrong = how;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-wrong-'));
+    const source = await ImapSource.connect(mb, { socketTimeoutMs: 5_000 });
+    try {
+      await source.open('INBOX');
+      const final = path.join(dir, 'message.eml');
+      const streamed: boolean[] = [];
+      const got = await source.streamBody(7, (s) => {
+        streamed.push(!s.readableObjectMode);
+        return streamToFileAtomic(final, s);
+      });
+      if (how === 'alone') {
+        // Not sent: the engine then asks the server whether it still lists the message.
+        expect(got).toBeUndefined();
+        expect(fs.readdirSync(dir)).toEqual([]);
+      } else {
+        // The one asked for, streamed on trust as well, is the one under the name.
+        expect(got).toBe(3 * MIB + 1000);
+        expect(fs.readFileSync(final).equals(bodyOf(3 * MIB + 1000))).toBe(true);
+        expect(fs.readdirSync(dir)).toEqual(['message.eml']);
+      }
+      expect(streamed).toEqual(how === 'alone' ? [true] : [true, true]);
+      expect(source.usable).toBe(true);
+    } finally {
+      wrong = 'no';
+      await source.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 20_000);
 

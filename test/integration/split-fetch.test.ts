@@ -54,7 +54,13 @@ let server: Listening;
 let mb: MailboxConfig;
 
 beforeAll(async () => {
-  ({ server, mb } = await startScriptedImap((tag, command, socket) => socket.write(answer(tag, command))));
+  ({ server, mb } = await startScriptedImap((tag, command, socket) => {
+    if (!command.toUpperCase().startsWith('UID FETCH 15 ')) return void socket.write(answer(tag, command));
+    // Another message's body (its UID after it), then the one asked for, whole; and while the first
+    // one's writer is being failed, a third body, another's again, begins.
+    socket.write(`* 1 FETCH (BODY[] {${one.length}}\r\n${one} UID 99)\r\n* 2 FETCH (UID 15 BODY[] {${two.length}}\r\n${two})\r\n`);
+    setTimeout(() => socket.write(`* 3 FETCH (BODY[] {${one.length}}\r\n${one} UID 98)\r\n${tag} OK done\r\n`), 30);
+  }));
 });
 
 afterAll(async () => {
@@ -110,6 +116,18 @@ describe('a server that splits FETCH responses and expunges during them', () => 
       // and is dropped, and the next one, whose UID comes first, is taken.
       expect(await text(11)).toEqual({ out: one, whole: false });
       expect((await text(12))?.out).toBe(two);
+      // A third body beginning while the first one's writer is failed does not push the second aside.
+      expect((await source.streamBody(15, async (s) => {
+        let out = '';
+        try {
+          for await (const c of s) out += (c as Buffer).toString('latin1');
+        } catch (err) {
+          // As a file writer does, a failed one takes a moment to clean up (its temp file).
+          await new Promise((r) => setTimeout(r, 60));
+          throw err;
+        }
+        return out;
+      }))).toBe(two);
       expect(await source.uidsAbove(0)).toEqual([11, 12]);
     } finally {
       await source.close();
@@ -136,6 +154,10 @@ describe('a server that splits FETCH responses and expunges during them', () => 
         expect(ended).toBe(false);
         expect(String(consumerSaw)).toMatch(reason);
       }
+      // A writer that failed of itself (a full disk) on such a body: its error is what the call gives.
+      await expect(source.streamBody(13, async (s) => {
+        for await (const _ of s) throw Object.assign(new Error('no space left on the disk'), { code: 'ENOSPC' });
+      })).rejects.toMatchObject({ code: 'ENOSPC' });
       // The connection stayed in step.
       expect(await source.uidsAbove(0)).toEqual([11, 12]);
     } finally {
