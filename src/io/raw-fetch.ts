@@ -116,7 +116,9 @@ export async function* rawFetch(client: ImapFlow, command: string, sinkFor?: Flo
       unhook();
       c.socket.destroy();
     }
-    settle();
+    // Most reads (TLS records of 4 KB from Dovecot) complete no response: the loop below is woken
+    // only when there is something for it, not once per read (a promise and a closure each).
+    if (queue.length > 0 || done || failure) settle();
   };
   const onEnd = (): void => {
     failure ??= new Error('the connection closed during FETCH');

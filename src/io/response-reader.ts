@@ -108,13 +108,21 @@ export class ResponseReader {
       if (this.lineBytes > this.maxLine) throw new Error(`the server sent a line longer than ${this.maxLine} bytes`);
       return chunk.length;
     }
-    this.line.push(chunk.subarray(at, end + 1));
-    const bytes = this.line.length === 1 ? this.line[0]! : Buffer.concat(this.line);
-    this.line = [];
-    this.lineBytes = 0;
-    let stop = bytes.length - 1;
-    if (stop > 0 && bytes[stop - 1] === CR) stop--;
-    const part = bytes.toString('latin1', 0, stop);
+    let part: string;
+    if (this.line.length === 0) {
+      // The whole line in this chunk, as nearly always: read where it is.
+      let stop = end;
+      if (stop > at && chunk[stop - 1] === CR) stop--;
+      part = chunk.toString('latin1', at, stop);
+    } else {
+      this.line.push(chunk.subarray(at, end + 1));
+      const bytes = Buffer.concat(this.line);
+      this.line.length = 0;
+      this.lineBytes = 0;
+      let stop = bytes.length - 1;
+      if (stop > 0 && bytes[stop - 1] === CR) stop--;
+      part = bytes.toString('latin1', 0, stop);
+    }
     this.text += part;
     const size = literalSize(part);
     if (size >= 0) {
