@@ -70,14 +70,17 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     else if (!filesCounted) report.present++;
   };
   const queue = new WriteQueue(WRITES_IN_FLIGHT, BYTES_IN_FLIGHT);
-  // The store frees the Buffer once written: its length is taken first.
+  // The store frees the Buffer once written: its length is taken first. A message counts as saved
+  // once under its final name, which may come after its write's slot is free (a group commit).
   const write = (p: Planned, raw: Buffer) => {
     const bytes = raw.length;
     return queue.add(async () => {
-      await store.write(p.fileName, raw);
-      saved(p, bytes);
+      const { committed } = await store.write(p.fileName, raw);
+      queue.follow(committed.then(() => saved(p, bytes)));
     }, bytes);
   };
+  // Every write of this phase under its final name, or failed.
+  const writesDone = () => queue.drain(() => store.flushWrites());
   const large = plan.filter((p) => !small(p));
   const first = plan.filter((p) => small(p) && p.twinOf === undefined).map((p) => p.meta.uid);
   const ranges = chunk([...first, ...toName].sort((a, b) => a - b), RANGE_SIZE);
@@ -92,7 +95,7 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     });
   } finally {
     // Whatever ends the FETCH (done, a dropped connection, Ctrl+C), what was received is written.
-    await queue.drain();
+    await writesDone();
   }
   // Streamed bodies come after the FETCH loops: a connection reads one FETCH at a time (and
   // imapflow's download(), where the raw FETCH cannot be used, deadlocks inside one: imapflow 284).
@@ -115,12 +118,12 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
         settled(copy);
       } else {
         await write(p, raw);
-        await queue.drain();
+        await writesDone();
         if (p.twinOf !== undefined) store.noteVariant(p.twinOf, p.fileName);
       }
     }
   } finally {
-    await queue.drain();
+    await writesDone();
   }
   // Large twins one by one: compared file to file.
   for (const p of large.filter((x) => x.twinOf !== undefined)) {

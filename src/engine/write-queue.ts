@@ -10,6 +10,8 @@
  */
 export class WriteQueue {
   private count = 0;
+  /** Work that goes on after its task's slot was freed (a file's commit, see follow). */
+  private following = 0;
   private bytes = 0;
   private failure: { error: unknown } | undefined;
   /** Adders and drainers waiting for a write to end; each checks its own condition again. */
@@ -31,9 +33,7 @@ export class WriteQueue {
     const ended = () => {
       this.count--;
       this.bytes -= size;
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const wake of waiting) wake();
+      this.wakeAll();
     };
     let written: Promise<void>;
     try {
@@ -48,10 +48,37 @@ export class WriteQueue {
     });
   }
 
-  /** Waits for every write; rethrows the first failure. */
-  async drain(): Promise<void> {
+  /**
+   * What a task left going on when it ended, such as its file's rename after a group flush: it
+   * holds no slot, but drain() waits for it and its failure counts as the task's.
+   */
+  follow(work: Promise<void>): void {
+    this.following++;
+    const ended = () => {
+      this.following--;
+      this.wakeAll();
+    };
+    work.then(ended, (error: unknown) => {
+      this.failure ??= { error };
+      ended();
+    });
+  }
+
+  /**
+   * Waits for every write, then (after `flush`, which may hurry what they left going) for what
+   * they left going; rethrows the first failure.
+   */
+  async drain(flush?: () => void): Promise<void> {
     while (this.count > 0) await this.writeEnded();
+    flush?.();
+    while (this.following > 0) await this.writeEnded();
     this.throwIfFailed();
+  }
+
+  private wakeAll(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
   }
 
   private writeEnded(): Promise<void> {

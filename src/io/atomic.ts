@@ -45,41 +45,60 @@ const SYNC_WRITES = process.platform !== 'linux' || fs.constants.O_DSYNC === und
 export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const tmp = tempPathFor(finalPath);
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
-    const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => reject(err));
-    const dsync = opts.sync !== false && SYNC_WRITES !== undefined;
-    fs.open(tmp, dsync ? SYNC_WRITES as number : 'wx', opts.mode ?? 0o600, (err, fd) => {
-      if (err) return reject(err);
-      const closeThenRename = (failure: unknown) => fs.close(fd, (closeErr) => {
-        // After a failed write the write's error is the one to report, not the close's.
-        if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
-        fs.rename(tmp, finalPath, (renameErr) => (renameErr ? failCreated(renameErr) : resolve()));
-      });
-      // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
-      // the file like an error: no exception escapes a callback, no descriptor is left open.
-      const guarded = (step: () => void) => {
-        try {
-          step();
-        } catch (thrown) {
-          closeThenRename(thrown);
-        }
-      };
-      const flush = () => {
-        if (opts.sync === false || dsync) return closeThenRename(undefined);
-        guarded(() => fs.fdatasync(fd, (syncErr) => closeThenRename(syncErr ?? undefined)));
-      };
-      let at = 0;
-      const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
-        if (writeErr) return closeThenRename(writeErr);
-        if (n === 0) return closeThenRename(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
-        at += n;
-        if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
-        else flush();
-      };
-      if (bytes.length === 0) flush();
-      else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
+    writeTemp(tmp, data, opts.sync !== false, opts.mode, (err) => {
+      if (err !== undefined) return reject(err);
+      fs.rename(tmp, finalPath, (renameErr) => (renameErr ? fs.rm(tmp, { force: true }, () => reject(renameErr)) : resolve()));
     });
+  });
+}
+
+/**
+ * A message's temp file, written but neither flushed nor renamed: a group commit
+ * (group-commit.ts) flushes it with others, then renames it. Resolves with its path.
+ */
+export function writeTempFile(finalPath: string, data: Buffer, mode?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const tmp = tempPathFor(finalPath);
+    writeTemp(tmp, data, false, mode, (err) => (err === undefined ? resolve(tmp) : reject(err)));
+  });
+}
+
+/** Creates tmp exclusively, writes it whole, flushes it if asked, closes it; on failure removes it. */
+function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: number | undefined, done: (err?: unknown) => void): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
+  const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => done(err));
+  const dsync = sync && SYNC_WRITES !== undefined;
+  fs.open(tmp, dsync ? SYNC_WRITES as number : 'wx', mode ?? 0o600, (err, fd) => {
+    if (err) return done(err);
+    const close = (failure: unknown) => fs.close(fd, (closeErr) => {
+      // After a failed write the write's error is the one to report, not the close's.
+      if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
+      done();
+    });
+    // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
+    // the file like an error: no exception escapes a callback, no descriptor is left open.
+    const guarded = (step: () => void) => {
+      try {
+        step();
+      } catch (thrown) {
+        close(thrown);
+      }
+    };
+    const flush = () => {
+      if (!sync || dsync) return close(undefined);
+      guarded(() => fs.fdatasync(fd, (syncErr) => close(syncErr ?? undefined)));
+    };
+    let at = 0;
+    const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
+      if (writeErr) return close(writeErr);
+      if (n === 0) return close(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
+      at += n;
+      if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
+      else flush();
+    };
+    if (bytes.length === 0) flush();
+    else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
   });
 }
 

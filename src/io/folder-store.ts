@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { NameCounts, type Hash64 } from '../core/compact-tables.js';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
-import { isTempName, streamToFileAtomic, writeFileAtomic } from './atomic.js';
+import { isTempName, streamToFileAtomic, writeFileAtomic, writeTempFile } from './atomic.js';
+import { groupCommit, type GroupCommit } from './group-commit.js';
 import { droppedBuffer, isReleased, releaseBuffer } from './memory.js';
 
 /**
@@ -39,10 +40,11 @@ export class FolderStore {
    */
   private unindexed: string[] = [];
 
-  /** `hash` only for tests, which make names collide. */
+  /** `hash` only for tests, which make names collide; `group` too. */
   constructor(
     readonly dir: string,
     hash?: Hash64,
+    private readonly group: GroupCommit = groupCommit,
   ) {
     this.written = new NameCounts(hash);
     const joined = path.join(dir, 'x');
@@ -190,13 +192,31 @@ export class FolderStore {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Writes a message and frees its Buffer (releaseBuffer): the caller must not use it after. */
-  async write(fileName: string, data: Buffer): Promise<void> {
+  /**
+   * Writes a message and frees its Buffer (releaseBuffer): the caller must not use it after.
+   * Resolves once the bytes are in the message's temp file, with `committed`, which settles once
+   * they are under its final name: after their batch's flush where a group commit is used
+   * (group-commit.ts), at once where each message was flushed on its own.
+   */
+  async write(fileName: string, data: Buffer): Promise<{ committed: Promise<void> }> {
     // A released Buffer reads as empty and would be written as an empty message without a word.
     if (isReleased(data)) throw new Error(`internal error: the bytes of ${fileName} were freed before they were written`);
-    await writeFileAtomic(this.pathOf(fileName), data);
-    this.remember(fileName);
+    const final = this.pathOf(fileName);
+    if (!this.group.usable) {
+      await writeFileAtomic(final, data);
+      this.remember(fileName);
+      releaseBuffer(data);
+      return { committed: Promise.resolve() };
+    }
+    const tmp = await writeTempFile(final, data);
+    const bytes = data.length;
     releaseBuffer(data);
+    return { committed: this.group.add(tmp, final, bytes).then(() => this.remember(fileName)) };
+  }
+
+  /** Commits the messages written and not yet under their final names, without waiting for their batch to fill. */
+  flushWrites(): void {
+    this.group.flush();
   }
 
   async writeStream(fileName: string, stream: Readable): Promise<number> {

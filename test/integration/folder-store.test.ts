@@ -27,7 +27,7 @@ describe('unique names as case-insensitive file systems see them', () => {
     expect(store.uniqueName(name('οδοσ'), new Set([foldName(greek)]))).toBe(name('οδοσ').replace(/\.eml$/, '__2.eml'));
     expect(store.uniqueName(name('οδος'), new Set([foldName(greek)]))).toBe(name('οδος').replace(/\.eml$/, '__2.eml'));
     // Names written in this run count too.
-    await store.write(name('Written'), Buffer.from('two'));
+    await (await store.write(name('Written'), Buffer.from('two'))).committed;
     expect(store.uniqueName(name('WRITTEN'), new Set())).toBe(name('WRITTEN').replace(/\.eml$/, '__2.eml'));
     expect(store.uniqueName(name('Other'), new Set())).toBe(name('Other'));
   });
@@ -49,7 +49,7 @@ describe('names written, kept by hash, when hashes collide', () => {
   it('a free name may come out as __2, a written one never comes out free', async () => {
     const { store } = await fresh();
     expect(store.uniqueName(name('Free'), new Set())).toBe(name('Free'));
-    await store.write(name('Written'), Buffer.from('w'));
+    await (await store.write(name('Written'), Buffer.from('w'))).committed;
     expect(store.uniqueName(name('Written'), new Set())).toBe(name('Written').replace(/\.eml$/, '__2.eml'));
     expect(store.uniqueName(name('Free'), new Set())).toBe(name('Free').replace(/\.eml$/, '__2.eml'));
     expect(store.count).toBe(2);
@@ -57,7 +57,7 @@ describe('names written, kept by hash, when hashes collide', () => {
 
   it('a file an earlier run saved is found as that, and claimed, whatever the written names hash to', async () => {
     const { store } = await fresh();
-    await store.write(name('Written'), Buffer.from('w'));
+    await (await store.write(name('Written'), Buffer.from('w'))).committed;
     // A message planned as a twin of the one written, whose bytes turn out to be the earlier file's.
     expect(await store.copyOf(name('Written'), Buffer.from('earlier bytes'))).toBe('earlier run');
     // Claimed: a second message with the same bytes is a copy within this run.
@@ -67,8 +67,8 @@ describe('names written, kept by hash, when hashes collide', () => {
 
   it('taking back a streamed copy leaves the names it shares a hash with taken', async () => {
     const { dir, store } = await fresh();
-    await store.write(name('Twin'), Buffer.from('same'));
-    await store.write(name('Other'), Buffer.from('other'));
+    await (await store.write(name('Twin'), Buffer.from('same'))).committed;
+    await (await store.write(name('Other'), Buffer.from('other'))).committed;
     const kept = await store.writeStreamUnlessSame(name('Copy'), Readable.from([Buffer.from('same')]), name('Twin'));
     expect(kept).toBe('this run');
     expect(fs.existsSync(path.join(dir, name('Copy')))).toBe(false);
