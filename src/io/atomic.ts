@@ -53,29 +53,35 @@ export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: 
 }
 
 /**
- * A message's temp file, written but neither flushed nor renamed: a group commit
- * (group-commit.ts) flushes it with others, then renames it. Resolves with its path.
+ * A message's temp file, written but neither flushed nor renamed, its descriptor left open: a
+ * group commit (group-commit.ts) flushes it through that descriptor, closes it and renames it.
  */
-export function writeTempFile(finalPath: string, data: Buffer, mode?: number): Promise<string> {
+export function writeTempFile(finalPath: string, data: Buffer, mode?: number): Promise<{ tmp: string; fd: number }> {
   return new Promise((resolve, reject) => {
     const tmp = tempPathFor(finalPath);
-    writeTemp(tmp, data, false, mode, (err) => (err === undefined ? resolve(tmp) : reject(err)));
+    writeTemp(tmp, data, false, mode, (err, fd) => (err === undefined && fd !== undefined ? resolve({ tmp, fd }) : reject(err)), true);
   });
 }
 
-/** Creates tmp exclusively, writes it whole, flushes it if asked, closes it; on failure removes it. */
-function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: number | undefined, done: (err?: unknown) => void): void {
+/**
+ * Creates tmp exclusively, writes it whole, flushes it if asked, closes it unless told to keep it
+ * open (then `done` gets its descriptor); on failure closes and removes it.
+ */
+function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: number | undefined, done: (err?: unknown, fd?: number) => void, keepOpen = false): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
   const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => done(err));
   const dsync = sync && SYNC_WRITES !== undefined;
   fs.open(tmp, dsync ? SYNC_WRITES as number : 'wx', mode ?? 0o600, (err, fd) => {
     if (err) return done(err);
-    const close = (failure: unknown) => fs.close(fd, (closeErr) => {
-      // After a failed write the write's error is the one to report, not the close's.
-      if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
-      done();
-    });
+    const close = (failure: unknown) => {
+      if (failure === undefined && keepOpen) return done(undefined, fd);
+      fs.close(fd, (closeErr) => {
+        // After a failed write the write's error is the one to report, not the close's.
+        if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
+        done();
+      });
+    };
     // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
     // the file like an error: no exception escapes a callback, no descriptor is left open.
     const guarded = (step: () => void) => {

@@ -208,10 +208,10 @@ export class FolderStore {
       releaseBuffer(data);
       return { committed: Promise.resolve() };
     }
-    const tmp = await writeTempFile(final, data);
+    const { tmp, fd } = await writeTempFile(final, data);
     const bytes = data.length;
     releaseBuffer(data);
-    return { committed: this.group.add(tmp, final, bytes).then(() => this.remember(fileName)) };
+    return { committed: this.group.add(tmp, fd, final, bytes).then(() => this.remember(fileName)) };
   }
 
   /** Commits the messages written and not yet under their final names, without waiting for their batch to fill. */
