@@ -30,11 +30,6 @@ export class WriteQueue {
     }
     this.count++;
     this.bytes += size;
-    const ended = () => {
-      this.count--;
-      this.bytes -= size;
-      this.wakeAll();
-    };
     let written: Promise<void>;
     try {
       written = task();
@@ -42,9 +37,9 @@ export class WriteQueue {
       // A task that throws instead of rejecting must still end its slot, or drain() waits for ever.
       written = Promise.reject(thrown);
     }
-    written.then(ended, (error: unknown) => {
-      this.failure ??= { error };
-      ended();
+    this.track(written, () => {
+      this.count--;
+      this.bytes -= size;
     });
   }
 
@@ -54,14 +49,7 @@ export class WriteQueue {
    */
   follow(work: Promise<void>): void {
     this.following++;
-    const ended = () => {
-      this.following--;
-      this.wakeAll();
-    };
-    work.then(ended, (error: unknown) => {
-      this.failure ??= { error };
-      ended();
-    });
+    this.track(work, () => this.following--);
   }
 
   /**
@@ -75,10 +63,18 @@ export class WriteQueue {
     this.throwIfFailed();
   }
 
-  private wakeAll(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const wake of waiting) wake();
+  /** When `work` settles: its first failure kept, `release` run, every waiter woken to look again. */
+  private track(work: Promise<void>, release: () => void): void {
+    const ended = () => {
+      release();
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const wake of waiting) wake();
+    };
+    work.then(ended, (error: unknown) => {
+      this.failure ??= { error };
+      ended();
+    });
   }
 
   private writeEnded(): Promise<void> {

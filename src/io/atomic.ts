@@ -45,21 +45,27 @@ const SYNC_WRITES = process.platform !== 'linux' || fs.constants.O_DSYNC === und
 export function writeFileAtomic(finalPath: string, data: Buffer | string, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const tmp = tempPathFor(finalPath);
-    writeTemp(tmp, data, opts.sync !== false, opts.mode, (err) => {
-      if (err !== undefined) return reject(err);
-      fs.rename(tmp, finalPath, (renameErr) => (renameErr ? fs.rm(tmp, { force: true }, () => reject(renameErr)) : resolve()));
-    });
+    const renamed = (err?: unknown) => (err === undefined ? resolve() : reject(err));
+    writeTemp(tmp, data, opts.sync !== false, opts.mode, (err) => (err === undefined ? renameTemp(tmp, finalPath, renamed) : reject(err)));
   });
 }
 
 /**
  * A message's temp file, written but neither flushed nor renamed, its descriptor left open: a
- * group commit (group-commit.ts) flushes it through that descriptor, closes it and renames it.
+ * group commit (group-commit.ts) flushes it with commitTempFile.
  */
 export function writeTempFile(finalPath: string, data: Buffer, mode?: number): Promise<{ tmp: string; fd: number }> {
   return new Promise((resolve, reject) => {
     const tmp = tempPathFor(finalPath);
     writeTemp(tmp, data, false, mode, (err, fd) => (err === undefined && fd !== undefined ? resolve({ tmp, fd }) : reject(err)), true);
+  });
+}
+
+/** A temp file of writeTempFile flushed through its descriptor, closed and renamed; on failure removed. */
+export function commitTempFile(tmp: string, fd: number, finalPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const renamed = (err?: unknown) => (err === undefined ? resolve() : reject(err));
+    closeTemp(tmp, fd, undefined, true, (err) => (err === undefined ? renameTemp(tmp, finalPath, renamed) : reject(err)));
   });
 }
 
@@ -69,18 +75,12 @@ export function writeTempFile(finalPath: string, data: Buffer, mode?: number): P
  */
 function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: number | undefined, done: (err?: unknown, fd?: number) => void, keepOpen = false): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  // A temp name that was taken ('wx' refused it) belongs to someone else: only ours is removed.
-  const failCreated = (err: unknown) => fs.rm(tmp, { force: true }, () => done(err));
   const dsync = sync && SYNC_WRITES !== undefined;
   fs.open(tmp, dsync ? SYNC_WRITES as number : 'wx', mode ?? 0o600, (err, fd) => {
     if (err) return done(err);
-    const close = (failure: unknown) => {
+    const end = (failure: unknown) => {
       if (failure === undefined && keepOpen) return done(undefined, fd);
-      fs.close(fd, (closeErr) => {
-        // After a failed write the write's error is the one to report, not the close's.
-        if (failure !== undefined || closeErr) return failCreated(failure ?? closeErr);
-        done();
-      });
+      closeTemp(tmp, fd, failure, sync && !dsync, done);
     };
     // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
     // the file like an error: no exception escapes a callback, no descriptor is left open.
@@ -88,24 +88,44 @@ function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: numb
       try {
         step();
       } catch (thrown) {
-        close(thrown);
+        end(thrown);
       }
-    };
-    const flush = () => {
-      if (!sync || dsync) return close(undefined);
-      guarded(() => fs.fdatasync(fd, (syncErr) => close(syncErr ?? undefined)));
     };
     let at = 0;
     const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
-      if (writeErr) return close(writeErr);
-      if (n === 0) return close(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
+      if (writeErr) return end(writeErr);
+      if (n === 0) return end(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
       at += n;
       if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
-      else flush();
+      else end(undefined);
     };
-    if (bytes.length === 0) flush();
+    if (bytes.length === 0) end(undefined);
     else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
   });
+}
+
+/**
+ * Flushes tmp through fd (fdatasync) if asked and nothing failed yet, then closes it. Whatever
+ * failed (`failure`, the flush, the close) removes tmp and is what `done` gets: after a failed
+ * write the write's error is the one to report, not the close's. Only a temp file this process
+ * created comes here: one whose name was taken ('wx' refused it) belongs to someone else.
+ */
+function closeTemp(tmp: string, fd: number, failure: unknown, flush: boolean, done: (err?: unknown) => void): void {
+  const close = (err: unknown) => fs.close(fd, (closeErr) => {
+    if (err !== undefined || closeErr) return fs.rm(tmp, { force: true }, () => done(err ?? closeErr));
+    done();
+  });
+  if (failure !== undefined || !flush) return close(failure);
+  try {
+    fs.fdatasync(fd, (syncErr) => close(syncErr ?? undefined));
+  } catch (thrown) {
+    close(thrown);
+  }
+}
+
+/** tmp under its final name, or, if the rename fails, removed. */
+function renameTemp(tmp: string, finalPath: string, done: (err?: unknown) => void): void {
+  fs.rename(tmp, finalPath, (renameErr) => (renameErr ? fs.rm(tmp, { force: true }, () => done(renameErr)) : done()));
 }
 
 export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: { mode?: number } = {}): Promise<number> {
