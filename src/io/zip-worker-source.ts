@@ -221,7 +221,15 @@ function check({ id, zipPath, entries }) {
   parentPort.postMessage({ id, problems });
 }
 
-const ops = { deflate, open, piece, drop: (msg) => (drop(msg), parentPort.postMessage({ id: msg.id })), check, probe: ({ id }) => parentPort.postMessage({ id, direct }) };
+/** Ends the thread by itself, between tasks, so no zlib stream is half made (see ZipWorkers.close). */
+function quit() {
+  for (const sid of [...streams.keys()]) try { drop({ sid }); } catch {}
+  for (const z of engines.values()) z.close();
+  engines.clear();
+  parentPort.close();
+}
+
+const ops = { deflate, open, piece, drop: (msg) => (drop(msg), parentPort.postMessage({ id: msg.id })), check, probe: ({ id }) => parentPort.postMessage({ id, direct }), quit };
 parentPort.on('message', (msg) => {
   try {
     ops[msg.op](msg);

@@ -23,7 +23,11 @@ export interface CheckEntry {
 interface Thread {
   worker: Worker;
   busy: number;
+  ended: Promise<void>;
 }
+
+/** How long close() waits for a thread to end itself before it terminates it. */
+const QUIT_WAIT_MS = 10_000;
 
 /** Two tasks per worker keep it busy while the main thread takes the previous result. */
 export const TASKS_PER_WORKER = 2;
@@ -43,18 +47,27 @@ export class ZipWorkers {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; thread: Thread }>();
   private nextId = 1;
 
-  /** `direct: false` makes the workers take zlib's public, copying calls (for tests). */
-  constructor(count = workerCount(), opts: { direct?: false } = {}) {
+  /**
+   * `direct: false` makes the workers take zlib's public, copying calls; `quitWaitMs` is how long
+   * close() waits for a busy thread (both for tests).
+   */
+  constructor(count = workerCount(), opts: { direct?: false; quitWaitMs?: number } = {}) {
+    this.quitWaitMs = opts.quitWaitMs ?? QUIT_WAIT_MS;
+    const workerData = opts.direct === false ? { direct: false } : {};
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: opts, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
-      const thread: Thread = { worker, busy: 0 };
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
+      // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
+      const ended = new Promise<void>((resolve) => worker.once('exit', (code) => {
+        this.failAll(new Error(`an archive worker thread stopped (exit code ${code})`));
+        resolve();
+      }));
       worker.on('message', (msg: { id: number; error?: { message: string; code?: string; path?: string } }) => this.settle(msg));
       worker.on('error', (err) => this.failAll(err));
-      // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
-      worker.on('exit', (code) => this.failAll(new Error(`an archive worker thread stopped (exit code ${code})`)));
-      this.threads.push(thread);
+      this.threads.push({ worker, busy: 0, ended });
     }
   }
+
+  private readonly quitWaitMs: number;
 
   get size(): number {
     return this.threads.length;
@@ -99,9 +112,23 @@ export class ZipWorkers {
     return this.send({ op: 'check', zipPath, entries }) as Promise<{ problems: [number, string][] }>;
   }
 
+  /**
+   * Ends the threads. Each is asked to end itself once the task it is on is done, because
+   * terminate() stops a thread wherever its code is, and Node (20 to 24, measured) aborts the whole
+   * process when that is inside a zlib stream's constructor: "close before init". A close right
+   * after a failure or a Ctrl+C, while the workers were busy, could hit it. A thread still busy
+   * after quitWaitMs is terminated all the same: a hang would be worse.
+   */
   async close(): Promise<void> {
     this.failAll(new Error('the archive workers were stopped'));
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.map(async (t) => {
+      t.worker.postMessage({ op: 'quit' });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.quitWaitMs)));
+      if ((await Promise.race([t.ended, late])) === 'late') await t.worker.terminate();
+      clearTimeout(timer);
+      await t.ended;
+    }));
   }
 
   private leastBusy(): Thread {

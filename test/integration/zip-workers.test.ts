@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ZipWorkers, type CheckEntry } from '../../src/io/zip-workers.js';
 
 // The workers compress into a lent slot through zlib's own write call, and fall back to zlib's
@@ -157,4 +160,74 @@ describe.each([
       await workers.close();
     }
   });
+});
+
+// Node (20 to 24) aborts the whole process when a worker is terminated inside a zlib stream's
+// constructor ("close before init"): seen once in CI as the disk-full test's archive stage ended.
+describe('archive workers: close', () => {
+  const big = () => {
+    const p = path.join(dir, 'noise-big');
+    fs.writeFileSync(p, crypto.randomBytes(24 * 1024 * 1024));
+    return { path: p, name: 'noise-big', size: 24 * 1024 * 1024 };
+  };
+
+  it('lets each thread end itself between tasks, not terminated, also right after start and mid-task', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const list = files();
+      const fresh = new ZipWorkers(2);
+      await fresh.close();
+      const busy = new ZipWorkers(2);
+      const tasks = [1, 5, 9].map((level) => busy.deflate(list, level, new Uint8Array(new SharedArrayBuffer(1 << 20))));
+      const outcomes = Promise.allSettled(tasks);
+      await busy.close();
+      const settled = await outcomes;
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(String((settled[0] as PromiseRejectedResult).reason)).toContain('the archive workers were stopped');
+      expect(terminate).not.toHaveBeenCalled();
+    } finally {
+      terminate.mockRestore();
+    }
+  });
+
+  it('terminates a thread that is still busy after the wait', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const workers = new ZipWorkers(1, { quitWaitMs: 1 });
+      await workers.direct();
+      const file = big();
+      const task = workers.deflate([file], 9, new Uint8Array(new SharedArrayBuffer(file.size)));
+      const failed = expect(task).rejects.toThrow('the archive workers were stopped');
+      // Well into the deflate of 24 MB of noise, past making its zlib stream.
+      await new Promise((r) => setTimeout(r, 150));
+      await workers.close();
+      await failed;
+      expect(terminate).toHaveBeenCalledTimes(1);
+    } finally {
+      terminate.mockRestore();
+    }
+  });
+
+  it('never aborts the process, closed at any moment of start-up or work (150 pools)', async () => {
+    const out = path.join(dir, 'close-cycles.mjs');
+    const probe = `
+import fs from 'node:fs';
+import { ZipWorkers } from ${JSON.stringify(path.resolve('src/io/zip-workers.ts'))};
+const file = process.argv[2];
+fs.writeFileSync(file, 'hello world '.repeat(100));
+for (let i = 0; i < 150; i++) {
+  const w = new ZipWorkers(2);
+  const slot = new Uint8Array(new SharedArrayBuffer(1 << 16));
+  // A new level makes each worker a new zlib stream.
+  for (let level = 1; level <= 9; level++) w.deflate([{ path: file, name: 'f', size: 1200 }], level, slot).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, (i % 10) / 2));
+  await w.close();
+}
+console.log('done');
+`;
+    await build({ stdin: { contents: probe, resolveDir: process.cwd(), loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'silent' });
+    const run = spawnSync(process.execPath, [out, path.join(dir, 'hello.txt')], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).not.toContain('Assertion failed');
+    expect({ status: run.status, stdout: run.stdout.trim() }).toEqual({ status: 0, stdout: 'done' });
+  }, 130_000);
 });
