@@ -23,6 +23,11 @@ const PIECE = 1024 * 1024;
 let scratch = Buffer.allocUnsafeSlow(0);
 let inflated = Buffer.allocUnsafeSlow(0);
 const grown = (buf, n) => (buf.length >= n ? buf : Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024)));
+const stopFlag = workerData?.stop ? new Int32Array(workerData.stop) : undefined;
+/** Throws once the main thread closes the pool: what is left of a task is dropped, not done. */
+function stopIfAsked() {
+  if (stopFlag !== undefined && Atomics.load(stopFlag, 0) === 1) throw new Error('the archive workers were stopped');
+}
 const changed = (name) => Object.assign(new Error(name + ' changed while it was being archived'), { code: 'ECHANGED' });
 
 const engines = new Map();
@@ -85,6 +90,7 @@ function deflate({ id, files, level, slot }) {
   const items = [];
   let at = 0;
   for (const f of files) {
+    stopIfAsked();
     const raw = readWhole(f.path, f.size, f.name);
     const crc32 = zlib.crc32(raw) >>> 0;
     let written = -1;
@@ -124,6 +130,7 @@ function open({ id, sid, path, name, size, level }) {
   parentPort.postMessage({ id });
 }
 function piece({ id, sid, slot }) {
+  stopIfAsked();
   const s = streams.get(sid);
   if (!s) throw new Error('an archive stream was used after it ended');
   const out = Buffer.from(slot.buffer, slot.byteOffset, slot.byteLength);
@@ -175,6 +182,7 @@ function entryData(fd, e, start) {
   inflated = grown(inflated, PIECE);
   // A deflated entry runs through inflate at least once: empty data is not a deflate stream.
   for (let pos = 0, first = true; first || pos < e.compressedSize; first = false) {
+    stopIfAsked();
     const packed = readAt(fd, Math.min(PIECE, e.compressedSize - pos), start + pos);
     if (packed.length !== Math.min(PIECE, e.compressedSize - pos)) throw new Error('the archive ends inside its data');
     pos += packed.length;
@@ -205,6 +213,7 @@ function check({ id, zipPath, entries }) {
   try {
     const head = Buffer.alloc(30);
     for (const e of entries) {
+      stopIfAsked();
       try {
         if (fs.readSync(fd, head, 0, 30, e.offset) !== 30 || head.readUInt32LE(0) !== 0x04034b50) throw new Error('no local header at offset ' + e.offset);
         const start = e.offset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);

@@ -53,7 +53,7 @@ export class ZipWorkers {
    */
   constructor(count = workerCount(), opts: { direct?: false; quitWaitMs?: number } = {}) {
     this.quitWaitMs = opts.quitWaitMs ?? QUIT_WAIT_MS;
-    const workerData = opts.direct === false ? { direct: false } : {};
+    const workerData = { ...(opts.direct === false ? { direct: false } : {}), stop: this.stop.buffer };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
       // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
@@ -68,6 +68,8 @@ export class ZipWorkers {
   }
 
   private readonly quitWaitMs: number;
+  /** Set by close(): the threads drop the tasks they are on at the next file or 1 MB piece. */
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4));
 
   get size(): number {
     return this.threads.length;
@@ -116,11 +118,13 @@ export class ZipWorkers {
    * Ends the threads. Each is asked to end itself once the task it is on is done, because
    * terminate() stops a thread wherever its code is, and Node (20 to 24, measured) aborts the whole
    * process when that is inside a zlib stream's constructor: "close before init". A close right
-   * after a failure or a Ctrl+C, while the workers were busy, could hit it. A thread still busy
-   * after quitWaitMs is terminated all the same: a hang would be worse.
+   * after a failure or a Ctrl+C, while the workers were busy, could hit it. The tasks under way
+   * and queued stop at their next file or 1 MB piece (the shared stop flag), so this is quick; a
+   * thread still busy after quitWaitMs is terminated all the same: a hang would be worse.
    */
   async close(): Promise<void> {
     this.failAll(new Error('the archive workers were stopped'));
+    Atomics.store(this.stop, 0, 1);
     await Promise.all(this.threads.map(async (t) => {
       t.worker.postMessage({ op: 'quit' });
       let timer: NodeJS.Timeout | undefined;

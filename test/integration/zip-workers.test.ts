@@ -208,6 +208,38 @@ describe('archive workers: close', () => {
     }
   });
 
+  it('drops the tasks under way and queued at their next piece, so a close is quick and terminates nothing', async () => {
+    // 100 checks of a 64 MB entry on one thread: seconds of inflating, were they all done.
+    const data = Buffer.alloc(64 * 1024 * 1024);
+    const packed = zlib.deflateRawSync(data);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    const zipPath = path.join(dir, 'zeros.bin');
+    fs.writeFileSync(zipPath, Buffer.concat([head, packed]));
+    const entry: CheckEntry = { index: 0, offset: 0, compressedSize: packed.length, size: data.length, method: 8, crc32: zlib.crc32(data) >>> 0 };
+    const workers = new ZipWorkers(1, { quitWaitMs: 1500 });
+    expect((await workers.check(zipPath, [entry])).problems).toEqual([]);
+    const started = Date.now();
+    await workers.check(zipPath, [entry]);
+    const one = Date.now() - started;
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const checks = Array.from({ length: 100 }, () => workers.check(zipPath, [entry]).catch((err: unknown) => err));
+      await new Promise((r) => setTimeout(r, 20));
+      const closing = Date.now();
+      await workers.close();
+      // Without the stop flag the thread would go through every queued check first.
+      expect({ closeMs: Date.now() - closing < 1500, terminated: terminate.mock.calls.length, allMs: 100 * one > 1500 }).toEqual({ closeMs: true, terminated: 0, allMs: true });
+      const outcomes = await Promise.all(checks);
+      const stopped = outcomes.filter((c) => String(c).includes('the archive workers were stopped')).length;
+      // Those done before the close were checked whole and found sound.
+      expect(outcomes.filter((c) => !String(c).includes('stopped'))).toEqual(Array(100 - stopped).fill(expect.objectContaining({ problems: [] })));
+      expect(stopped).toBeGreaterThanOrEqual(90);
+    } finally {
+      terminate.mockRestore();
+    }
+  });
+
   it('never aborts the process, closed at any moment of start-up or work (150 pools)', async () => {
     const out = path.join(dir, 'close-cycles.mjs');
     const probe = `
