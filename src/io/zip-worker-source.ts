@@ -116,6 +116,7 @@ function deflate({ id, files, level, slot }) {
 // piece before the next is made.
 const streams = new Map();
 function open({ id, sid, path, name, size, level }) {
+  stopIfAsked();
   // The stream's zlib state is one per worker: one large file at a time.
   if (streams.size > 0) throw new Error('a worker compresses one large file at a time');
   const s = { fd: fs.openSync(path, 'r'), name, size, level, read: 0, crc: 0, z: undefined, whole: undefined };

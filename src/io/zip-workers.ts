@@ -24,6 +24,8 @@ interface Thread {
   worker: Worker;
   busy: number;
   ended: Promise<void>;
+  /** Why the thread is gone, once it is: work sent to it would never be answered. */
+  gone?: Error;
 }
 
 /** How long close() waits for a thread to end itself before it terminates it. */
@@ -57,17 +59,20 @@ export class ZipWorkers {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
       // A worker that ends without an error message (killed, out of memory) must not leave a wait hanging.
-      const ended = new Promise<void>((resolve) => worker.once('exit', (code) => {
-        this.failAll(new Error(`an archive worker thread stopped (exit code ${code})`));
+      const thread: Thread = { worker, busy: 0, ended: Promise.resolve() };
+      thread.ended = new Promise<void>((resolve) => worker.once('exit', (code) => {
+        thread.gone = new Error(`an archive worker thread stopped (exit code ${code})`);
+        this.failAll(thread.gone);
         resolve();
       }));
       worker.on('message', (msg: { id: number; error?: { message: string; code?: string; path?: string } }) => this.settle(msg));
       worker.on('error', (err) => this.failAll(err));
-      this.threads.push({ worker, busy: 0, ended });
+      this.threads.push(thread);
     }
   }
 
   private readonly quitWaitMs: number;
+  private closed = false;
   /** Set by close(): the threads drop the tasks they are on at the next file or 1 MB piece. */
   private readonly stop = new Int32Array(new SharedArrayBuffer(4));
 
@@ -120,9 +125,12 @@ export class ZipWorkers {
    * process when that is inside a zlib stream's constructor: "close before init". A close right
    * after a failure or a Ctrl+C, while the workers were busy, could hit it. The tasks under way
    * and queued stop at their next file or 1 MB piece (the shared stop flag), so this is quick; a
-   * thread still busy after quitWaitMs is terminated all the same: a hang would be worse.
+   * thread still busy after quitWaitMs is terminated all the same: a hang would be worse. (A
+   * second Ctrl+C, process.exit, still stops them where they are: a thread makes a zlib stream a
+   * few times per run, so that window is microseconds.) Work sent after close() is refused.
    */
   async close(): Promise<void> {
+    this.closed = true;
     this.failAll(new Error('the archive workers were stopped'));
     Atomics.store(this.stop, 0, 1);
     await Promise.all(this.threads.map(async (t) => {
@@ -135,11 +143,15 @@ export class ZipWorkers {
     }));
   }
 
+  /** The thread with the fewest tasks among those still running (any, if none is: send refuses it). */
   private leastBusy(): Thread {
-    return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const running = this.threads.filter((t) => t.gone === undefined);
+    return (running.length > 0 ? running : this.threads).reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
   private send(msg: object, thread = this.leastBusy()): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the archive workers were stopped'));
+    if (thread.gone) return Promise.reject(thread.gone);
     const id = this.nextId++;
     thread.busy++;
     return new Promise((resolve, reject) => {
