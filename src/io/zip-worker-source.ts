@@ -194,6 +194,8 @@ function entryData(fd, e, start) {
     }
     const flush = pos === e.compressedSize ? Z_FINISH : Z_NO_FLUSH;
     for (let from = 0, left = packed.length; ; ) {
+      // Also per 1 MB inflated: a piece of 1 MB can inflate to 1 GB.
+      stopIfAsked();
       const r = run(z, flush, packed, from, left, inflated, 0, inflated.length);
       crc = zlib.crc32(inflated.subarray(0, r.produced), crc);
       length += r.produced;
