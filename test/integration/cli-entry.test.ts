@@ -57,4 +57,26 @@ describe('dist/cli.cjs', () => {
     expect(version({ XDG_CACHE_HOME: undefined, HOME: '/', TMPDIR: temp }).code).toBe(0);
     expect([...filesUnder(cache), ...filesUnder(temp)]).toEqual([]);
   });
+
+  // Whoever can write the cache chooses the code that runs.
+  it('caches nothing in a folder others can write to, or that belongs to someone else', () => {
+    const temp = tmp();
+    const shared = tmp();
+    fs.chmodSync(shared, 0o777);
+    expect(version({ XDG_CACHE_HOME: shared, TMPDIR: temp }).code).toBe(0);
+    const opened = tmp();
+    fs.mkdirSync(path.join(opened, 'imap-backup-tool'), { mode: 0o777 });
+    fs.chmodSync(path.join(opened, 'imap-backup-tool'), 0o777);
+    expect(version({ XDG_CACHE_HOME: opened, TMPDIR: temp }).code).toBe(0);
+    expect([...filesUnder(shared), ...filesUnder(opened), ...filesUnder(temp)]).toEqual([]);
+    if (process.getuid?.() !== 0) return;
+    // Run as root with another account's home, as `sudo` may keep it.
+    const home = tmp();
+    fs.chownSync(home, 65534, 65534);
+    const theirs = tmp();
+    fs.chownSync(theirs, 65534, 65534);
+    expect(version({ XDG_CACHE_HOME: undefined, HOME: home, TMPDIR: temp }).code).toBe(0);
+    expect(version({ XDG_CACHE_HOME: theirs, TMPDIR: temp }).code).toBe(0);
+    expect([...filesUnder(home), ...filesUnder(theirs), ...filesUnder(temp)]).toEqual([]);
+  });
 });
