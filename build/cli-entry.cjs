@@ -2,40 +2,56 @@
 'use strict';
 // What `npx imap-backup-tool` and `node dist/cli.cjs` run: the bundle (main.cjs), with V8's
 // compiled code for it cached on disk where Node can (22.1 and later): half of the start-up, ~25 ms
-// of every run (no-op run at 10,000 messages: 0.13 against 0.15-0.16 s). Whoever can write the
-// cache can choose the code that runs, so it is only kept in a folder of the user's own that no
-// one else can write to (never the shared temp folder, nor a home folder sudo kept from another
-// account). NODE_COMPILE_CACHE chooses another folder and NODE_DISABLE_COMPILE_CACHE=1 turns it
-// off, as for any Node program. The executables carry their code cache in themselves.
+// of every run (no-op run at 10,000 messages: 0.13 against 0.15-0.16 s). Whoever can write a cache
+// entry chooses the code that runs (Node and V8 check only a header and the source's length and
+// CRC), and backups often run as root: so the cache is a folder of this user's, 0700, on a real
+// path whose every folder from / down only root or this user can change (a sticky /tmp above is
+// fine). Never the shared temp folder, nor a home or cache folder another account can write to or
+// swap (sudo may keep that account's HOME). NODE_COMPILE_CACHE chooses another folder and
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program. The executables carry their
+// code cache in themselves.
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** A folder that exists, belongs to this user and only this user can write to (POSIX). */
-function private_(dir) {
-  if (process.platform === 'win32') return true;
-  try {
-    const st = fs.statSync(dir);
-    return st.isDirectory() && st.uid === process.geteuid() && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
+/** dir (a real path) and every folder above it: root's or ours, and no one else can rename in it. */
+function safeChain(dir) {
+  const uid = process.geteuid();
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = fs.lstatSync(d);
+    if (!st.isDirectory() || (st.uid !== uid && st.uid !== 0)) return false;
+    if ((st.mode & 0o022) !== 0 && (d === dir || (st.mode & 0o1000) === 0)) return false;
+    if (d === path.dirname(d)) return true;
   }
 }
 
-/** Where the cache may go: undefined when a folder on the way is not the user's alone. */
+/** The cache folder, made if missing; undefined where it would not be this user's alone. */
 function cacheDir() {
   const env = process.env;
-  const custom = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
-  if (process.platform === 'win32' && !custom) return env.LOCALAPPDATA ? path.join(env.LOCALAPPDATA, 'imap-backup-tool', 'Cache', 'node-compile-cache') : undefined;
-  let base = custom;
+  // LOCALAPPDATA is the account's own (its ACL), as the executables' users run it.
+  if (process.platform === 'win32') return env.LOCALAPPDATA ? path.join(env.LOCALAPPDATA, 'imap-backup-tool', 'Cache', 'node-compile-cache') : undefined;
+  let base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
   if (!base) {
     const home = require('node:os').homedir();
-    if (!home || home === '/' || !private_(home)) return undefined;
+    if (!home || home === '/') return undefined;
     base = path.join(home, process.platform === 'darwin' ? path.join('Library', 'Caches') : '.cache');
   }
-  const own = path.join(base, 'imap-backup-tool');
-  const chain = [base, own, path.join(own, 'node-compile-cache')];
-  // Node makes what is missing (0755 under the usual umask); what exists must be the user's alone.
-  return chain.every((d) => !fs.existsSync(d) || private_(d)) ? chain[2] : undefined;
+  // Nothing is made until the part of the path that exists is safe.
+  let existing = base;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  if (!safeChain(fs.realpathSync(existing))) return undefined;
+  const want = path.join(base, 'imap-backup-tool', 'node-compile-cache');
+  fs.mkdirSync(want, { recursive: true, mode: 0o700 });
+  const real = fs.realpathSync(want);
+  const st = fs.lstatSync(real);
+  if (!st.isDirectory() || st.uid !== process.geteuid()) return undefined;
+  if ((st.mode & 0o077) !== 0) {
+    // Open to others until now: whatever is in it may have been planted. Node makes its version
+    // folders and entries with 0777 / 0666 less the umask; inside a 0700 folder that is moot.
+    fs.rmSync(real, { recursive: true, force: true });
+    fs.mkdirSync(real, { mode: 0o700 });
+    fs.chmodSync(real, 0o700);
+  }
+  return safeChain(real) ? real : undefined;
 }
 
 const mod = require('node:module');

@@ -8,6 +8,7 @@ import { CLI } from '../helpers/cli.js';
 
 // dist/cli.cjs (build/cli-entry.cjs) loads the bundle with V8's compiled code cached in the
 // user's own cache folder, on a Node that can (22.1 and later: the pinned Node of the executables).
+// Whoever can write that cache chooses the code that runs, so it must be this user's alone.
 let node: string;
 const dirs: string[] = [];
 const tmp = () => {
@@ -15,6 +16,7 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
+const isRoot = process.getuid?.() === 0;
 beforeAll(async () => {
   node = await nodeBinary('linux-x64', path.resolve(__dirname, '../../.cache/node-bin'));
 }, 120_000);
@@ -23,29 +25,36 @@ afterAll(() => {
 });
 
 /** Every file under dir, relative. */
-const filesUnder = (dir: string): string[] => (fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()) : []);
+const filesUnder = (dir: string): string[] => (fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.lstatSync(path.join(dir, f)).isFile()) : []);
+const modeOf = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
 
-/** `--version` with the test's environment changed as given (undefined: removed). */
-function version(changes: Record<string, string | undefined>): { code: number | null; out: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+/** `--version` with the test's environment changed as given (undefined: removed), its compile cache's debug lines on stderr. */
+function version(changes: Record<string, string | undefined>, umask?: string): { code: number | null; out: string; err: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
   delete env['NODE_COMPILE_CACHE'];
   delete env['NODE_DISABLE_COMPILE_CACHE'];
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const r = spawnSync(node, [CLI, '--version'], { env, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout.trim() + r.stderr.trim() };
+  const r = umask === undefined
+    ? spawnSync(node, [CLI, '--version'], { env, encoding: 'utf8' })
+    : spawnSync('sh', ['-c', `umask ${umask} && exec "$0" "$1" --version`, node, CLI], { env, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr };
 }
+const VERSION = /^\d+\.\d+\.\d+$/;
 
 describe('dist/cli.cjs', () => {
-  it("caches the bundle's compiled code in the user's cache folder, and runs from it", () => {
+  it("caches the bundle's compiled code in the user's cache folder (0700), and the next run takes it", () => {
     const cache = tmp();
     const temp = tmp();
-    expect(version({ XDG_CACHE_HOME: cache, TMPDIR: temp })).toEqual({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
-    const written = filesUnder(path.join(cache, 'imap-backup-tool', 'node-compile-cache'));
-    expect(written.length).toBeGreaterThan(0);
-    expect(version({ XDG_CACHE_HOME: cache, TMPDIR: temp })).toEqual({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(version({ XDG_CACHE_HOME: cache, TMPDIR: temp })).toMatchObject({ code: 0, out: expect.stringMatching(VERSION) });
+    const folder = path.join(cache, 'imap-backup-tool', 'node-compile-cache');
+    expect(filesUnder(folder).length).toBeGreaterThan(0);
+    expect(modeOf(folder)).toBe('700');
+    const again = version({ XDG_CACHE_HOME: cache, TMPDIR: temp });
+    expect(again).toMatchObject({ code: 0, out: expect.stringMatching(VERSION) });
+    expect(again.err).toMatch(/cache for .*main\.cjs was accepted/);
     // Nothing in the shared temp folder, which other accounts can write to.
     expect(filesUnder(temp)).toEqual([]);
   });
@@ -58,25 +67,47 @@ describe('dist/cli.cjs', () => {
     expect([...filesUnder(cache), ...filesUnder(temp)]).toEqual([]);
   });
 
-  // Whoever can write the cache chooses the code that runs.
-  it('caches nothing in a folder others can write to, or that belongs to someone else', () => {
+  it('caches nothing where others can write: the folder itself or one above it', () => {
     const temp = tmp();
-    const shared = tmp();
-    fs.chmodSync(shared, 0o777);
-    expect(version({ XDG_CACHE_HOME: shared, TMPDIR: temp }).code).toBe(0);
-    const opened = tmp();
-    fs.mkdirSync(path.join(opened, 'imap-backup-tool'), { mode: 0o777 });
-    fs.chmodSync(path.join(opened, 'imap-backup-tool'), 0o777);
-    expect(version({ XDG_CACHE_HOME: opened, TMPDIR: temp }).code).toBe(0);
-    expect([...filesUnder(shared), ...filesUnder(opened), ...filesUnder(temp)]).toEqual([]);
-    if (process.getuid?.() !== 0) return;
-    // Run as root with another account's home, as `sudo` may keep it.
+    const open = tmp();
+    fs.chmodSync(open, 0o777);
+    const below = tmp();
+    fs.chmodSync(below, 0o777);
+    fs.mkdirSync(path.join(below, 'mine'), { mode: 0o700 });
+    for (const cache of [open, path.join(below, 'mine'), path.join(below, 'not-yet')]) {
+      expect(version({ XDG_CACHE_HOME: cache, TMPDIR: temp })).toMatchObject({ code: 0, out: expect.stringMatching(VERSION) });
+    }
+    expect([...filesUnder(open), ...filesUnder(below), ...filesUnder(temp)]).toEqual([]);
+    expect(fs.existsSync(path.join(below, 'not-yet'))).toBe(false);
+  });
+
+  it('keeps the cache 0700 under umask 000, and empties one that was open to others', () => {
+    const cache = tmp();
+    expect(version({ XDG_CACHE_HOME: cache }, '000').code).toBe(0);
+    const folder = path.join(cache, 'imap-backup-tool', 'node-compile-cache');
+    expect(modeOf(folder)).toBe('700');
+    // An entry planted while the folder was open: gone, whatever it was.
+    fs.chmodSync(folder, 0o777);
+    const planted = path.join(folder, 'v0-planted', 'entry');
+    fs.mkdirSync(path.dirname(planted));
+    fs.writeFileSync(planted, 'not V8 code');
+    expect(version({ XDG_CACHE_HOME: cache }).code).toBe(0);
+    expect(modeOf(folder)).toBe('700');
+    expect(fs.existsSync(planted)).toBe(false);
+  });
+
+  it.skipIf(!isRoot)('as root, caches nothing in another account\'s home or folder, also through a link', () => {
+    const temp = tmp();
     const home = tmp();
     fs.chownSync(home, 65534, 65534);
     const theirs = tmp();
     fs.chownSync(theirs, 65534, 65534);
+    const linkDir = tmp();
+    const link = path.join(linkDir, 'cache');
+    fs.symlinkSync(theirs, link);
     expect(version({ XDG_CACHE_HOME: undefined, HOME: home, TMPDIR: temp }).code).toBe(0);
     expect(version({ XDG_CACHE_HOME: theirs, TMPDIR: temp }).code).toBe(0);
+    expect(version({ XDG_CACHE_HOME: link, TMPDIR: temp }).code).toBe(0);
     expect([...filesUnder(home), ...filesUnder(theirs), ...filesUnder(temp)]).toEqual([]);
   });
 });
