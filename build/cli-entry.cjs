@@ -41,7 +41,11 @@ function cacheDir() {
   if (!safeChain(fs.realpathSync(existing))) return undefined;
   const want = path.join(base, 'imap-backup-tool', 'node-compile-cache');
   fs.mkdirSync(want, { recursive: true, mode: 0o700 });
-  const real = fs.realpathSync(want);
+  // Where no one else can add, rename or replace entries, what is at `want` is what this user put
+  // there: checked before anything in it is removed, and a link there is not followed.
+  const parent = fs.realpathSync(path.dirname(want));
+  if (!safeChain(parent)) return undefined;
+  const real = path.join(parent, path.basename(want));
   const st = fs.lstatSync(real);
   if (!st.isDirectory() || st.uid !== process.geteuid()) return undefined;
   if ((st.mode & 0o077) !== 0) {

@@ -96,6 +96,21 @@ describe('dist/cli.cjs', () => {
     expect(fs.existsSync(planted)).toBe(false);
   });
 
+  it('removes nothing through a link put where the cache folder goes, nor under a folder others can write to', () => {
+    const cache = tmp();
+    const own = path.join(cache, 'imap-backup-tool');
+    fs.mkdirSync(own, { mode: 0o700 });
+    const precious = tmp();
+    fs.chmodSync(precious, 0o755);
+    fs.writeFileSync(path.join(precious, 'keep'), 'precious');
+    fs.symlinkSync(precious, path.join(own, 'node-compile-cache'));
+    expect(version({ XDG_CACHE_HOME: cache }).code).toBe(0);
+    fs.chmodSync(own, 0o777);
+    expect(version({ XDG_CACHE_HOME: cache }).code).toBe(0);
+    expect(fs.readFileSync(path.join(precious, 'keep'), 'utf8')).toBe('precious');
+    expect(filesUnder(precious)).toEqual(['keep']);
+  });
+
   it.skipIf(!isRoot)('as root, caches nothing in another account\'s home or folder, also through a link', () => {
     const temp = tmp();
     const home = tmp();
