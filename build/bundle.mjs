@@ -1,14 +1,14 @@
-// Bundles the CLI into one CommonJS file, dist/main.cjs: what goes into the single-file executables
-// (Node's SEA loader runs CommonJS only), and what `npx imap-backup-tool` runs through dist/cli.cjs.
+// Bundles the CLI into one CommonJS file: what `npx imap-backup-tool` runs and what goes into the
+// single-file executables (Node's SEA loader runs CommonJS only).
 import { build } from 'esbuild';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { lazyGbk } from './lazy-gbk.mjs';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/main.cjs',
+  outfile: 'dist/cli.cjs',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -16,6 +16,7 @@ await build({
   minify: process.env.IBT_NO_MINIFY !== "1",
   sourcemap: false,
   legalComments: 'none',
+  banner: { js: '#!/usr/bin/env node' },
   define: { __IBT_VERSION__: JSON.stringify(pkg.version) },
   // The dist-config samples, embedded for `init` (a single-file executable has no folder beside it).
   loader: { '.yml': 'text' },
@@ -26,5 +27,4 @@ await build({
   plugins: [lazyGbk],
   logLevel: 'warning',
 });
-await writeFile('dist/cli.cjs', await readFile(new URL('./cli-entry.cjs', import.meta.url), 'utf8'));
 await chmod('dist/cli.cjs', 0o755);

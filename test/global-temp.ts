@@ -12,8 +12,6 @@ export default function setup(): () => void {
   // Dovecot's mail processes run as another user: they must get through to their own folders.
   fs.chmodSync(root, 0o711);
   process.env['TMPDIR'] = root;
-  // The CLI's compile cache (build/cli-entry.cjs) of the runs the tests start: in here too.
-  process.env['XDG_CACHE_HOME'] = path.join(root, 'cache');
   return () => {
     if (process.env['IBT_KEEP_TEST_TMP'] === '1') return void console.log(`test temp folders kept in ${root}`);
     try {
