@@ -107,6 +107,42 @@ describe('the run lock', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual([]);
   });
 
+  it('a run killed while taking the lock leaves no lock the next run must wait for', () => {
+    const dir = folder();
+    // The kill: the write never happens, and nothing is tidied after it.
+    vi.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('killed'), { code: 'EKILLED' });
+    });
+    vi.spyOn(fs, 'rmSync').mockImplementation(() => undefined);
+    expect(() => acquireLock(dir, { staleAfterMs: 12 * HOUR })).toThrow('killed');
+    vi.restoreAllMocks();
+    // The next run, right after: no lock at all, only the killed run's fresh copy, which it tidies once old.
+    expect(fs.existsSync(lockPath(dir))).toBe(false);
+    const next = acquireLock(dir, { staleAfterMs: 12 * HOUR });
+    expect(JSON.parse(fs.readFileSync(next.path, 'utf8'))).toMatchObject({ pid: process.pid });
+    next.release();
+    const left = fs.readdirSync(path.dirname(lockPath(dir)));
+    expect(left).toEqual([]);
+    const fresh = `${lockPath(dir)}.${DEAD_PID}.new`;
+    fs.writeFileSync(fresh, '');
+    fs.utimesSync(fresh, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    acquireLock(dir, { staleAfterMs: 12 * HOUR }).release();
+    expect(fs.readdirSync(path.dirname(lockPath(dir)))).toEqual([]);
+  });
+
+  it('without hard links (FAT32, exFAT) the lock is created and written in place, the same lock', () => {
+    const dir = folder();
+    vi.spyOn(fs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error('operation not permitted'), { code: 'EPERM' });
+    });
+    const lock = acquireLock(dir, { staleAfterMs: 12 * HOUR });
+    expect(JSON.parse(fs.readFileSync(lock.path, 'utf8'))).toMatchObject({ host: os.hostname(), pid: process.pid });
+    expect(fs.readdirSync(path.dirname(lock.path))).toEqual(['lock']);
+    expect(() => acquireLock(dir, { staleAfterMs: 12 * HOUR })).toThrow(LockHeldError);
+    lock.release();
+    expect(fs.existsSync(lock.path)).toBe(false);
+  });
+
   it('inspectLock tells unlock who holds it and whether that process still runs here', () => {
     const dir = folder();
     expect(inspectLock(dir).exists).toBe(false);
