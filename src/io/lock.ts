@@ -84,12 +84,14 @@ function create(file: string, mine: LockInfo): boolean {
   const fresh = `${file}.${process.pid}.new`;
   try {
     writeWhole(fresh, 'w', text);
-    fs.linkSync(fresh, file);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+    try {
+      fs.linkSync(fresh, file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      // Any other refusal means no hard links here (EPERM on Linux; libuv reports FAT32 on
+      // Windows as EISDIR): taken the other way below, which fails plainly if the folder does.
+    }
   } finally {
     fs.rmSync(fresh, { force: true });
   }

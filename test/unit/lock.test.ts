@@ -132,9 +132,15 @@ describe('the run lock', () => {
 
   it('without hard links (FAT32, exFAT) the lock is created and written in place, the same lock', () => {
     const dir = folder();
+    // EPERM on Linux; Windows reports FAT32's refusal as EISDIR (libuv's mapping of ERROR_INVALID_FUNCTION).
+    const refusal = { code: 'EPERM' };
     vi.spyOn(fs, 'linkSync').mockImplementation(() => {
-      throw Object.assign(new Error('operation not permitted'), { code: 'EPERM' });
+      throw Object.assign(new Error('no hard links'), refusal);
     });
+    const other = folder();
+    refusal.code = 'EISDIR';
+    acquireLock(other, { staleAfterMs: 12 * HOUR }).release();
+    refusal.code = 'EPERM';
     const lock = acquireLock(dir, { staleAfterMs: 12 * HOUR });
     expect(JSON.parse(fs.readFileSync(lock.path, 'utf8'))).toMatchObject({ host: os.hostname(), pid: process.pid });
     expect(fs.readdirSync(path.dirname(lock.path))).toEqual(['lock']);
