@@ -1,25 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitArchive, planBatches, reserveArchive, STREAM_ABOVE, writeArchive } from '../../src/io/archive-writer.js';
 import { verifyArchive } from '../../src/io/archive-verify.js';
 import { cleanProcessFolder } from '../../src/io/cleaner.js';
 import { listOwnFiles } from '../../src/io/process-tree.js';
 import { zipEntries } from '../helpers/zip.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const HEX = 'ec77f17c4c402d3a0a3877559cee51a6';
-const dirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-aw-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('ibt-aw-');
 
 function put(root: string, rel: string, data: string | Buffer, mtime?: Date): string {
   const file = path.join(root, ...rel.split('/'));

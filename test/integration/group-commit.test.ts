@@ -1,20 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTempName } from '../../src/io/atomic.js';
 import { FolderStore } from '../../src/io/folder-store.js';
 import { GroupCommit, type SyncFs } from '../../src/io/group-commit.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-group-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('ibt-group-');
 
 const name = (i: number) => `${i.toString(16).padStart(32, '0')}__Message ${i}__2024-01-01_00-00-00.eml`;
 

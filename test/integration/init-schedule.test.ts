@@ -1,20 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const SAMPLES = path.resolve(__dirname, '../../dist-config');
-const dirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-init-'));
-  dirs.push(d);
-  return d;
-};
-
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('ibt-init-');
 
 describe('init', () => {
   it('--dir writes both commented samples, byte for byte, creating the folder', async () => {
