@@ -28,6 +28,9 @@ interface Thread {
   gone?: Error;
 }
 
+/** What the tasks a close() cut short, and work sent after it, fail with. */
+const STOPPED = 'the archive workers were stopped';
+
 /** How long close() waits for a thread to end itself before it terminates it. */
 const QUIT_WAIT_MS = 10_000;
 
@@ -72,8 +75,7 @@ export class ZipWorkers {
   }
 
   private readonly quitWaitMs: number;
-  private closed = false;
-  /** Set by close(): the threads drop the tasks they are on at the next file or 1 MB piece. */
+  /** Set by close(): the threads drop the tasks they are on at the next file or 1 MB piece, and no more are sent. */
   private readonly stop = new Int32Array(new SharedArrayBuffer(4));
 
   get size(): number {
@@ -130,9 +132,8 @@ export class ZipWorkers {
    * few times per run, so that window is microseconds.) Work sent after close() is refused.
    */
   async close(): Promise<void> {
-    this.closed = true;
-    this.failAll(new Error('the archive workers were stopped'));
     Atomics.store(this.stop, 0, 1);
+    this.failAll(new Error(STOPPED));
     await Promise.all(this.threads.map(async (t) => {
       t.worker.postMessage({ op: 'quit' });
       let timer: NodeJS.Timeout | undefined;
@@ -150,7 +151,7 @@ export class ZipWorkers {
   }
 
   private send(msg: object, thread = this.leastBusy()): Promise<unknown> {
-    if (this.closed) return Promise.reject(new Error('the archive workers were stopped'));
+    if (Atomics.load(this.stop, 0) === 1) return Promise.reject(new Error(STOPPED));
     if (thread.gone) return Promise.reject(thread.gone);
     const id = this.nextId++;
     thread.busy++;
