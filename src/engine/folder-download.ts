@@ -99,10 +99,15 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
   }
   // Streamed bodies come after the FETCH loops: a connection reads one FETCH at a time (and
   // imapflow's download(), where the raw FETCH cannot be used, deadlocks inside one: imapflow 284).
-  await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
-    const bytes = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream));
-    if (bytes !== undefined) saved(p, bytes);
-  });
+  try {
+    await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
+      const written = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream));
+      // Saved once under its final name; the connection meanwhile fetches the next body.
+      if (written !== undefined) queue.follow(written.committed.then(() => saved(p, written.bytes)));
+    });
+  } finally {
+    await writesDone();
+  }
   // Twins last, on one connection, once every message each may repeat is on disk.
   try {
     twins.sort((a, b) => a - b);

@@ -128,6 +128,24 @@ function renameTemp(tmp: string, finalPath: string, done: (err?: unknown) => voi
   fs.rename(tmp, finalPath, (renameErr) => (renameErr ? fs.rm(tmp, { force: true }, () => done(renameErr)) : done()));
 }
 
+/**
+ * A streamed message's temp file, written but neither flushed nor renamed, its descriptor left
+ * open for a group commit (commitTempFile), as writeTempFile does for a message held whole. On
+ * failure (the stream's or the disk's) the file is closed and removed.
+ */
+export async function streamToTempFile(finalPath: string, stream: Readable, mode = 0o600): Promise<{ tmp: string; fd: number; bytes: number }> {
+  const tmp = tempPathFor(finalPath);
+  const fd = await new Promise<number>((resolve, reject) => fs.open(tmp, 'wx', mode, (err, opened) => (err ? reject(err) : resolve(opened))));
+  const out = fs.createWriteStream(tmp, { fd, autoClose: false });
+  try {
+    await pipeline(stream, out);
+    return { tmp, fd, bytes: out.bytesWritten };
+  } catch (err) {
+    await new Promise<void>((resolve) => fs.close(fd, () => fs.rm(tmp, { force: true }, () => resolve())));
+    throw err;
+  }
+}
+
 export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: { mode?: number } = {}): Promise<number> {
   const tmp = tempPathFor(finalPath);
   let bytes = 0;

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { NameCounts, type Hash64 } from '../core/compact-tables.js';
 import { messageIdOf } from '../core/headers.js';
 import { segment1Of } from '../core/naming.js';
-import { isTempName, streamToFileAtomic, writeFileAtomic, writeTempFile } from './atomic.js';
+import { isTempName, streamToFileAtomic, streamToTempFile, writeFileAtomic, writeTempFile } from './atomic.js';
 import { groupCommit, type GroupCommit } from './group-commit.js';
 import { droppedBuffer, isReleased, releaseBuffer } from './memory.js';
 
@@ -219,11 +219,22 @@ export class FolderStore {
     this.group.flush();
   }
 
-  async writeStream(fileName: string, stream: Readable): Promise<number> {
-    const bytes = await streamToFileAtomic(this.pathOf(fileName), stream);
-    this.remember(fileName);
+  /**
+   * Writes a streamed message. As write(): resolves once its bytes are in its temp file, with
+   * `committed`, so the connection can fetch the next body while this one waits for its batch's
+   * flush (a 2-4 MB file flushed on its own held its connection 16 ms, a third of its download).
+   */
+  async writeStream(fileName: string, stream: Readable): Promise<{ bytes: number; committed: Promise<void> }> {
+    const final = this.pathOf(fileName);
+    if (!this.group.usable) {
+      const bytes = await streamToFileAtomic(final, stream);
+      this.remember(fileName);
+      droppedBuffer(bytes);
+      return { bytes, committed: Promise.resolve() };
+    }
+    const { tmp, fd, bytes } = await streamToTempFile(final, stream);
     droppedBuffer(bytes);
-    return bytes;
+    return { bytes, committed: this.group.add(tmp, fd, final, bytes).then(() => this.remember(fileName)) };
   }
 
   /**
@@ -231,7 +242,10 @@ export class FolderStore {
    * removed again when the bytes are the same. Returns its size when it was kept.
    */
   async writeStreamUnlessSame(fileName: string, stream: Readable, twinOf: string, verifying = false): Promise<number | 'this run' | 'earlier run'> {
-    const bytes = await this.writeStream(fileName, stream);
+    const { bytes, committed } = await this.writeStream(fileName, stream);
+    // Compared under its final name: its batch is not waited for.
+    this.group.flush();
+    await committed;
     let same: string | undefined;
     for (const other of [twinOf, ...(this.variants.get(twinOf) ?? [])]) {
       // A name given to an earlier message that was never written (its bytes were on disk, or it

@@ -1,13 +1,15 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { commitTempFile } from './atomic.js';
+import { syncFileSystems, type SyncFs } from './sync-shell.js';
+
+export type { SyncFs };
 
 /**
  * Group commit, on Linux: messages are written to their temp files without a flush each, their
  * descriptors kept open; a batch (up to 512 files, 64 MB or 250 ms' worth) is first written back
- * by one syncfs(2) of its file system (`sync -f`, coreutils), then each file is flushed through
- * its own descriptor (fdatasync), closed and renamed into place. The syncfs does the disk's work
- * for the whole batch at once; the fdatasync that follows finds the file clean and is what vouches
+ * by one syncfs(2) of its file system (`sync -f`, coreutils, run by sync-shell.ts), then each
+ * file is flushed through its own descriptor (fdatasync), closed and renamed into place. The
+ * syncfs does the disk's work for the whole batch at once; the fdatasync that follows finds the file clean and is what vouches
  * for it: it reports a write error of its own file (the descriptor was open before the write, so
  * an error another program's syncfs saw first is reported to it too), and it is what reaches the
  * disk where syncfs does not (FUSE, SMB and 9p file systems write back without flushing). So a
@@ -25,22 +27,12 @@ const BATCH_BYTES = 64 * 1024 * 1024;
  */
 const BATCH_WAIT_MS = 250;
 
-export type SyncFs = (dirs: string[]) => Promise<void>;
-
 interface Entry {
   tmp: string;
   fd: number;
   final: string;
   done: (err?: unknown) => void;
 }
-
-const runSync: SyncFs = (dirs) => new Promise((resolve, reject) => {
-  // Absolute paths after `--`: no folder name can read as an option. In a process group of its
-  // own, so the terminal's Ctrl+C (which the run handles) does not cut it short.
-  const child = spawn('sync', ['-f', '--', ...dirs], { stdio: 'ignore', detached: true });
-  child.once('error', reject);
-  child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sync -f exited with ${String(code)}`))));
-});
 
 export class GroupCommit {
   private pending: Entry[] = [];
@@ -50,7 +42,7 @@ export class GroupCommit {
   /** False off Linux, and once `sync -f` failed: then every message is flushed on its own. */
   usable: boolean;
 
-  constructor(private readonly syncfs: SyncFs = runSync, usable = process.platform === 'linux') {
+  constructor(private readonly syncfs: SyncFs = syncFileSystems, usable = process.platform === 'linux') {
     this.usable = usable;
   }
 

@@ -12,6 +12,8 @@ import { setKeys, zipEntries } from '../helpers/faults.js';
 // A small tmpfs as the process or the output folder (root only; skipped with the reason otherwise).
 const USER = 'full@example.org';
 const PASS = 'pw-Disk-Full-404';
+/** Two small messages and one of 2.7 MB, which is streamed to its file. */
+const STREAMED_USER = 'streamed@example.org';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const OLD_ARCHIVES = ['backup-2020-01-01_000000.zip', 'backup-2020-01-02_000000.zip'];
 let server: DovecotServer;
@@ -35,9 +37,11 @@ beforeAll(async () => {
   await server.addUser(USER, PASS);
   // 4.4 MB in two folders: more than the 2 MB disk.
   // Random, so that the archive does not compress it below the size of the disk either.
-  const big = (i: number) => makeMessage({ subject: `fills the disk ${i}`, body: `${randomBytes(75_000).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n` });
+  const big = (i: number, bytes = 75_000) => makeMessage({ subject: `fills the disk ${i}`, body: `${randomBytes(bytes).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n` });
   await server.seed(USER, 'INBOX', Array.from({ length: 30 }, (_, i) => ({ raw: big(i) })));
   await server.seed(USER, 'Sent Items', Array.from({ length: 12 }, (_, i) => ({ raw: big(100 + i) })));
+  await server.addUser(STREAMED_USER, PASS);
+  await server.seed(STREAMED_USER, 'INBOX', [{ raw: big(200) }, { raw: big(201, 2_000_000) }, { raw: big(202) }]);
   serverHashes = new Set([...(await server.fetchRaw(USER, PASS, 'INBOX')).values(), ...(await server.fetchRaw(USER, PASS, 'Sent Items')).values()].map(sha));
 });
 
@@ -107,6 +111,25 @@ describe('disk full', () => {
     remount(ws.processFolder, '64m');
     const done = await runCli(['--config', ws.configPath]);
     expect(done.code, done.stderr).toBe(0);
+  });
+
+  it('a streamed message on a full disk: nothing under its name, no temp left, the folder fails with advice; with space the next run saves it', async (ctx) => {
+    const ws = writeWorkspace(server, [{ address: STREAMED_USER, password: PASS, folders: 'INBOX' }], { common: ['retryDelaySeconds: 0'] });
+    const skip = mountTmpfs(ws.processFolder, '1m');
+    if (skip) return ctx.skip(skip);
+    const onServer = [...(await server.fetchRaw(STREAMED_USER, PASS, 'INBOX')).values()];
+    const r = await runCli(['--config', ws.configPath]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the disk of the process folder ${ws.processFolder} is full`);
+    const saved = readTree(ws.processFolder);
+    // The two small ones fit; the large one left nothing behind.
+    expect([...saved.values()].map((b) => b.length).sort((a, b) => a - b)).toEqual(onServer.map((b) => b.length).filter((n) => n < 1e6).sort((a, b) => a - b));
+    for (const bytes of saved.values()) expect(onServer.some((b) => b.equals(bytes))).toBe(true);
+    expect(allFiles(ws.processFolder).filter((f) => f.includes('.ibt-'))).toEqual([]);
+    remount(ws.processFolder, '64m');
+    const done = await runCli(['--config', ws.configPath]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(new Set([...readTree(ws.processFolder).values()].map(sha))).toEqual(new Set(onServer.map(sha)));
   });
 
   it('output folder: the archive fails with advice, nothing is cleaned or rolled, no partial archive is left', async (ctx) => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { isTempName } from '../../src/io/atomic.js';
 import { FolderStore } from '../../src/io/folder-store.js';
@@ -139,6 +140,43 @@ describe('group commit', () => {
     await expect(ok!.committed).resolves.toBeUndefined();
     await expect(blocked!.committed).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) });
     expect(fs.readdirSync(dir).sort()).toEqual([name(0), name(1)].sort());
+  });
+
+  it('a streamed message joins the batch too: written, the connection is free, and it is under its name only after the flush', async () => {
+    const dir = tmp();
+    const { syncfs, calls } = recordingSync();
+    const store = new FolderStore(dir, undefined, new GroupCommit(syncfs, true));
+    const pieces = [Buffer.alloc(1024 * 1024, 'a'), Buffer.alloc(1024 * 1024, 'b'), Buffer.from('end')];
+    const datasync = countDatasync();
+    try {
+      const streamed = await store.writeStream(name(1), Readable.from(pieces));
+      const held = await store.write(name(2), Buffer.from('small'));
+      // Both in their temp files, neither flushed nor renamed yet.
+      expect({ bytes: streamed.bytes, finals: fs.readdirSync(dir).filter((e) => e.endsWith('.eml')), temps: fs.readdirSync(dir).filter(isTempName).length })
+        .toEqual({ bytes: 2 * 1024 * 1024 + 3, finals: [], temps: 2 });
+      store.flushWrites();
+      await Promise.all([streamed.committed, held.committed]);
+    } finally {
+      datasync.restore();
+    }
+    expect(calls).toEqual([{ dirs: [dir], temps: 2, finals: 0, finalsAtEnd: 0, at: expect.any(Number) }]);
+    expect(datasync.count()).toBe(2);
+    expect(fs.readFileSync(path.join(dir, name(1))).equals(Buffer.concat(pieces))).toBe(true);
+    expect(fs.readdirSync(dir).filter(isTempName)).toEqual([]);
+    expect(store.count).toBe(2);
+  });
+
+  it('a streamed message whose body fails (a connection lost mid-body) never reaches its batch: its temp is removed', async () => {
+    const dir = tmp();
+    const { syncfs, calls } = recordingSync();
+    const store = new FolderStore(dir, undefined, new GroupCommit(syncfs, true));
+    const cut = new Readable({ read() {} });
+    cut.push(Buffer.alloc(64 * 1024, 'a'));
+    setTimeout(() => cut.destroy(new Error('the connection closed during FETCH')), 20);
+    await expect(store.writeStream(name(1), cut)).rejects.toThrow('the connection closed during FETCH');
+    store.flushWrites();
+    await new Promise((r) => setTimeout(r, 300));
+    expect({ files: fs.readdirSync(dir), flushes: calls.length, count: store.count }).toEqual({ files: [], flushes: 0, count: 0 });
   });
 
   it.runIf(process.platform === 'linux')('flushes with the system\'s own `sync -f` here', async () => {
