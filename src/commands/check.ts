@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { resolveFolders } from '../core/folders.js';
-import { selectMailboxes } from '../engine/backup-run.js';
+import { selectMailboxes } from '../core/select-mailboxes.js';
 import { mailboxAdvice } from '../engine/advice.js';
 import { ImapSource } from '../io/imap-source.js';
 import { describeSmtp, verifySmtp } from '../io/mailer.js';

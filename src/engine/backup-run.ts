@@ -1,5 +1,5 @@
-import type { AppConfig, MailboxConfig } from '../core/config-types.js';
-import { ConfigError } from '../core/errors.js';
+import type { AppConfig } from '../core/config-types.js';
+import { selectMailboxes } from '../core/select-mailboxes.js';
 import type { MailboxReport, RunReport } from '../core/report.js';
 import type { EventSink } from './events.js';
 import { StateStore } from '../io/state-store.js';
@@ -14,20 +14,6 @@ export interface BackupOptions {
   onEvent?: EventSink;
   /** New UIDs per planned part of a folder (default PLAN_PART); tests make parts small to see them. */
   partSize?: number;
-}
-
-export function selectMailboxes(config: AppConfig, only: string[] = []): MailboxConfig[] {
-  if (only.length === 0) return config.mailboxes;
-  const wanted = only.map((a) => a.trim().toLowerCase());
-  const unknown = wanted.filter((a) => !config.mailboxes.some((m) => m.address.toLowerCase() === a));
-  if (unknown.length > 0) {
-    throw new ConfigError(unknown.map((a) => ({
-      file: config.mailboxListPath,
-      key: a,
-      message: `--mailbox names a mailbox that is not in the list; listed: ${config.mailboxes.map((m) => m.address).join(', ')}`,
-    })));
-  }
-  return config.mailboxes.filter((m) => wanted.includes(m.address.toLowerCase()));
 }
 
 /** Backs up the selected mailboxes, `concurrency` at a time. Never throws for a mailbox's failure. */
