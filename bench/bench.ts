@@ -113,12 +113,16 @@ try {
   // or read back from disk after dropping its cache), which no installed copy has.
   const binary = path.join(work, 'imap-backup-tool-linux-x64');
   if (fs.existsSync(built)) execFileSync('cp', [built, binary]);
+  // The CLI's Node likewise: `npm run build:bin` writes the pinned one in one piece too, and runs
+  // with that file measured 9-19 MB higher in every scenario (10k no-op: 91 against 82 MB, copied).
+  const cliNodeCopy = path.join(work, 'node');
+  execFileSync('cp', [CLI_NODE, cliNodeCopy]);
   /** Our two builds, without their --config. */
   const ourCommand: Record<string, string[]> = {
-    ours: [CLI_NODE, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs')],
+    ours: [cliNodeCopy, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), path.resolve('dist/cli.cjs')],
     binary: [binary],
   };
-  const program: Record<string, string> = { ours: CLI_NODE, binary, mbsync: 'mbsync', offlineimap: 'offlineimap' };
+  const program: Record<string, string> = { ours: cliNodeCopy, binary, mbsync: 'mbsync', offlineimap: 'offlineimap' };
   const commands: Record<string, (dir: string) => string[]> = {
     ours: (dir) => [...(ourCommand['ours'] as string[]), '--config', ourConfig(server, target, dir, folderList)],
     binary: (dir) => [...(ourCommand['binary'] as string[]), '--config', ourConfig(server, target, dir, folderList)],

@@ -101,7 +101,8 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
   // imapflow's download(), where the raw FETCH cannot be used, deadlocks inside one: imapflow 284).
   try {
     await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
-      const written = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream));
+      // A body read whole can be written before its FETCH fails; its commit then has no follower.
+      const written = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream).then((w) => (w.committed.catch(() => undefined), w)));
       // Saved once under its final name; the connection meanwhile fetches the next body.
       if (written !== undefined) queue.follow(written.committed.then(() => saved(p, written.bytes)));
     });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 /** Temporary files carry this prefix so a later run can recognise and remove leftovers. */
 export const TEMP_PREFIX = '.ibt-';
@@ -82,26 +82,31 @@ function writeTemp(tmp: string, data: Buffer | string, sync: boolean, mode: numb
       if (failure === undefined && keepOpen) return done(undefined, fd);
       closeTemp(tmp, fd, failure, sync && !dsync, done);
     };
-    // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
-    // the file like an error: no exception escapes a callback, no descriptor is left open.
-    const guarded = (step: () => void) => {
-      try {
-        step();
-      } catch (thrown) {
-        end(thrown);
-      }
-    };
-    let at = 0;
-    const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
-      if (writeErr) return end(writeErr);
-      if (n === 0) return end(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: tmp }));
-      at += n;
-      if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
-      else end(undefined);
-    };
-    if (bytes.length === 0) end(undefined);
-    else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
+    writeAll(fd, tmp, bytes, end);
   });
+}
+
+/** Writes `bytes` whole at fd's position, then calls `done` once, with the first failure if any. */
+function writeAll(fd: number, file: string, bytes: Buffer, done: (err?: unknown) => void): void {
+  // A call that throws instead of calling back (Node refuses a write of 2 GiB or more) fails
+  // the file like an error: no exception escapes a callback, no descriptor is left open.
+  const guarded = (step: () => void) => {
+    try {
+      step();
+    } catch (thrown) {
+      done(thrown);
+    }
+  };
+  let at = 0;
+  const wrote = (writeErr: NodeJS.ErrnoException | null, n: number) => {
+    if (writeErr) return done(writeErr);
+    if (n === 0) return done(Object.assign(new Error('the disk accepted no more data'), { code: 'ENOSPC', path: file }));
+    at += n;
+    if (at < bytes.length) guarded(() => fs.write(fd, bytes, at, bytes.length - at, null, wrote));
+    else done();
+  };
+  if (bytes.length === 0) done();
+  else guarded(() => fs.write(fd, bytes, 0, bytes.length, null, wrote));
 }
 
 /**
@@ -136,11 +141,26 @@ function renameTemp(tmp: string, finalPath: string, done: (err?: unknown) => voi
 export async function streamToTempFile(finalPath: string, stream: Readable, mode = 0o600): Promise<{ tmp: string; fd: number; bytes: number }> {
   const tmp = tempPathFor(finalPath);
   const fd = await new Promise<number>((resolve, reject) => fs.open(tmp, 'wx', mode, (err, opened) => (err ? reject(err) : resolve(opened))));
-  const out = fs.createWriteStream(tmp, { fd, autoClose: false });
+  let bytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  // Writes of our own on the descriptor, not fs.WriteStream: a failed pipeline destroys its
+  // stream, and a WriteStream then closes the descriptor itself (autoClose or not). Closed twice,
+  // the number could by then be another message's file, opened meanwhile by another connection.
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      writing = new Promise((resolve) => writeAll(fd, tmp, chunk, (err) => {
+        if (err === undefined) bytes += chunk.length;
+        resolve();
+        callback(err as Error | undefined);
+      }));
+    },
+  });
   try {
     await pipeline(stream, out);
-    return { tmp, fd, bytes: out.bytesWritten };
+    return { tmp, fd, bytes };
   } catch (err) {
+    // Closed only once no write of ours is still on it.
+    await writing;
     await new Promise<void>((resolve) => fs.close(fd, () => fs.rm(tmp, { force: true }, () => resolve())));
     throw err;
   }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { isTempName, tempPathFor, writeFileAtomic } from '../../src/io/atomic.js';
+import { Readable } from 'node:stream';
+import { commitTempFile, isTempName, streamToTempFile, tempPathFor, writeFileAtomic, writeTempFile } from '../../src/io/atomic.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-atomic-'));
 
@@ -117,3 +118,43 @@ describe('writeFileAtomic', () => {
   });
 });
 
+
+describe('streamToTempFile', () => {
+  it('a failed stream closes its descriptor once: other messages written meanwhile keep theirs (found in review)', async () => {
+    // The code before closed it a second time after fs.WriteStream had: the number, reused by
+    // another message's file opened in between, was closed under it, and that message was
+    // committed empty or with another's bytes (~2,400 of ~14,500 in the reviewer's run).
+    const dir = tmp();
+    let stop = false;
+    const victims: string[] = [];
+    let committed = 0;
+    const others = Array.from({ length: 6 }, async (_, w) => {
+      for (let n = 0; !stop; n++) {
+        const final = path.join(dir, `o${w}-${n}.eml`);
+        const data = Buffer.alloc(4096, (n % 200) + 1);
+        try {
+          const { tmp: temp, fd } = await writeTempFile(final, Buffer.from(data));
+          await new Promise((r) => setImmediate(r));
+          await commitTempFile(temp, fd, final);
+          const got = fs.readFileSync(final);
+          if (!got.equals(data)) victims.push(`${final}: wrong bytes (${got.length})`);
+          committed++;
+        } catch (err) {
+          victims.push(`${final}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+      }
+    });
+    const failures: unknown[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const body = new Readable({ read() {} });
+      body.push(Buffer.alloc(1024, 7));
+      setImmediate(() => body.destroy(new Error('the connection closed during FETCH')));
+      await streamToTempFile(path.join(dir, `s${i}.eml`), body).catch((err: unknown) => failures.push(err));
+    }
+    stop = true;
+    await Promise.all(others);
+    expect({ victims: victims.slice(0, 5), failed: failures.length, streamedLeft: fs.readdirSync(dir).filter((f) => f.startsWith('s') || isTempName(f)) })
+      .toEqual({ victims: [], failed: 1500, streamedLeft: [] });
+    expect(committed).toBeGreaterThan(1000);
+  }, 120_000);
+});
