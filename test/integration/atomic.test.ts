@@ -147,6 +147,8 @@ describe('streamToTempFile', () => {
     const failures: unknown[] = [];
     for (let i = 0; i < 1500; i++) {
       const body = new Readable({ read() {} });
+      // As body-stream.ts does: the consumer sees the error through its pipeline.
+      body.on('error', () => undefined);
       body.push(Buffer.alloc(1024, 7));
       setImmediate(() => body.destroy(new Error('the connection closed during FETCH')));
       await streamToTempFile(path.join(dir, `s${i}.eml`), body).catch((err: unknown) => failures.push(err));
