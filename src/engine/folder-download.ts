@@ -101,8 +101,9 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
   // imapflow's download(), where the raw FETCH cannot be used, deadlocks inside one: imapflow 284).
   try {
     await shareWork(source, large.filter((p) => p.twinOf === undefined), job, uidValidity, async (conn, p) => {
-      // A body read whole can be written before its FETCH fails; its commit then has no follower.
-      const written = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream).then((w) => (w.committed.catch(() => undefined), w)));
+      // Followed at once: a body read whole can be written before its FETCH fails, and its
+      // commit must still be waited for (and its failure seen) before the folder is done.
+      const written = await conn.streamBody(p.meta.uid, (stream) => store.writeStream(p.fileName, stream).then((w) => (queue.follow(w.committed), w)));
       // Saved once under its final name; the connection meanwhile fetches the next body.
       if (written !== undefined) queue.follow(written.committed.then(() => saved(p, written.bytes)));
     });
