@@ -166,27 +166,9 @@ export async function streamToTempFile(finalPath: string, stream: Readable, mode
   }
 }
 
+/** A streamed message written, flushed through its own descriptor and renamed: streamToTempFile, then commitTempFile. */
 export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: { mode?: number } = {}): Promise<number> {
-  const tmp = tempPathFor(finalPath);
-  let bytes = 0;
-  stream.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-  });
-  let created = false;
-  try {
-    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: opts.mode ?? 0o600 }).once('open', () => (created = true));
-    await pipeline(stream, out);
-    // fsync through a second descriptor: a write stream closes its own when it finishes.
-    const handle = await fs.promises.open(tmp, 'r+');
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(tmp, finalPath);
-    return bytes;
-  } catch (err) {
-    if (created) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+  const { tmp, fd, bytes } = await streamToTempFile(finalPath, stream, opts.mode);
+  await commitTempFile(tmp, fd, finalPath);
+  return bytes;
 }

@@ -9,13 +9,13 @@ export type { SyncFs };
  * descriptors kept open; a batch (up to 512 files, 64 MB or 250 ms' worth) is first written back
  * by one syncfs(2) of its file system (`sync -f`, coreutils, run by sync-shell.ts), then each
  * file is flushed through its own descriptor (fdatasync), closed and renamed into place. The
- * syncfs does the disk's work for the whole batch at once; the fdatasync that follows finds the file clean and is what vouches
- * for it: it reports a write error of its own file (the descriptor was open before the write, so
- * an error another program's syncfs saw first is reported to it too), and it is what reaches the
- * disk where syncfs does not (FUSE, SMB and 9p file systems write back without flushing). So a
- * message still reaches its final name only once its bytes are on the disk, as with a flush per
- * file. If `sync -f` is missing or fails, the fdatasync per file does it all, and later messages
- * are written as before (writeFileAtomic).
+ * syncfs does the disk's work for the whole batch at once; the fdatasync that follows finds the
+ * file clean and is what vouches for it: it reports a write error of its own file (the descriptor
+ * was open before the write, so an error another program's syncfs saw first is reported to it
+ * too), and it is what reaches the disk where syncfs does not (FUSE, SMB and 9p file systems
+ * write back without flushing). So a message still reaches its final name only once its bytes are
+ * on the disk, as with a flush per file. If `sync -f` is missing or fails, the fdatasync per file
+ * does it all, and later messages are written as before (writeFileAtomic).
  */
 const BATCH_FILES = 512;
 const BATCH_BYTES = 64 * 1024 * 1024;
