@@ -23,6 +23,8 @@ export interface RetentionPlan {
   remove: string[];
   /** Why each of the tool's archives is kept or removed, for --dry-run and the log. */
   reasons: Record<string, string>;
+  /** Set when nothing may be deleted because the clock looks wrong: the admin's to fix. */
+  halted?: string;
 }
 
 export interface ParsedArchiveName {
@@ -97,6 +99,16 @@ export function planRetention(files: ArchiveFile[], policy: RetentionPolicy, now
   }
   candidates.sort(newestFirst);
   const dated = (c: Candidate) => `${localTime(c.time)}${parseArchiveName(c.name)?.time ? '' : ' by modification time'}`;
+  // An archive from more than a day ahead means this run's clock was set back (a reset CMOS
+  // battery, a wrong time zone): ITEMS would keep those and delete the newest real backups, and
+  // go on doing so night after night. A time zone's or DST's shift stays within the day.
+  const ahead = candidates[0];
+  const deletes = policy.method === 'DAYS' ? policy.days > 0 : policy.items > 0;
+  if (deletes && ahead && ahead.time.getTime() - now.getTime() > DAY_MS) {
+    plan.halted = `${ahead.name} is dated ${dated(ahead)}, after this run's time ${localTime(now)}: the computer's clock may be wrong; set it right, or move archives dated in the future away, and rolling resumes`;
+    for (const c of candidates) keep(c.name, 'the clock looks wrong: nothing is deleted');
+    return plan;
+  }
   if (policy.method === 'DAYS') {
     const limit = policy.days;
     for (const c of candidates) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AppConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
-import type { ArchiveReport, RunReport } from '../core/report.js';
+import { mailboxFailed, type ArchiveReport, type RunReport } from '../core/report.js';
 import { formatBytes } from '../core/summary.js';
 import type { Reservation } from '../io/archive-writer.js';
 import type { ExpectedEntries } from '../io/archive-verify.js';
@@ -16,6 +16,8 @@ export interface ArchiveStageOptions {
   now?: Date;
   signal?: AbortSignal;
   onEvent?: (e: StageEvent) => void;
+  /** The run was limited to some mailboxes (`--mailbox`). */
+  someMailboxesOnly?: boolean;
 }
 
 /**
@@ -24,14 +26,22 @@ export interface ArchiveStageOptions {
  * last good archives. Runs even when some mailboxes failed: what was backed up is worth keeping.
  * Never throws; what went wrong is in the returned report.
  */
-export async function archiveStage(config: AppConfig, _report: RunReport, opts: ArchiveStageOptions): Promise<ArchiveReport> {
+export async function archiveStage(config: AppConfig, report: RunReport, opts: ArchiveStageOptions): Promise<ArchiveReport> {
   const started = Date.now();
   const now = opts.now ?? new Date();
   const emit = opts.onEvent ?? (() => undefined);
   const result: ArchiveReport = { entries: 0, bytes: 0, archiveBytes: 0, seconds: 0, verified: false };
   const finish = () => ((result.seconds = (Date.now() - started) / 1000), result);
+  const hold = rollingHold(config, report, opts.someMailboxesOnly ?? false);
+  const roll = async (newArchive: string | undefined, dryRun: boolean) => {
+    if (hold) {
+      emit({ level: hold.level, message: `Rolling skipped: ${hold.why}; old archives are left as they are` });
+      return { method: config.rollingMethod, removed: [], kept: [], skipped: hold.why };
+    }
+    return rollArchives(config, { now, dryRun, newArchive, emit, result });
+  };
   if (opts.dryRun) {
-    result.rolling = await rollArchives(config, { now, dryRun: true, newArchive: config.archiveToZip ? 'next' : undefined, emit, result });
+    result.rolling = await roll('next', true);
     return finish();
   }
   let files: FileList | undefined;
@@ -65,8 +75,28 @@ export async function archiveStage(config: AppConfig, _report: RunReport, opts: 
       emit({ level: 'info', message: `Cleaned ${config.processFolder}: ${cleaned.removedFiles} files and ${cleaned.removedFolders} folders removed; the next run downloads everything again` });
     }
   }
-  result.rolling = await rollArchives(config, { now, dryRun: false, newArchive: result.path ? path.basename(result.path) : undefined, emit, result });
+  result.rolling = await roll(result.path ? path.basename(result.path) : undefined, false);
   return finish();
+}
+
+/**
+ * Why rolling must not run after this run, if it must not. Without an archive it never runs (see
+ * archiveStage). With cleanProcessFolder each archive is a whole snapshot and the only copy of
+ * the mail in it: one that lacks a mailbox (it failed, or the run was limited with --mailbox)
+ * must not count as one of the newest N, nor push out the last archive that has that mailbox.
+ * Without cleaning, the process folder keeps every mailbox's earlier files, and so does the new
+ * archive. Pure.
+ */
+export function rollingHold(config: Pick<AppConfig, 'archiveToZip' | 'cleanProcessFolder'>, report: Pick<RunReport, 'mailboxes'>, someMailboxesOnly: boolean): { why: string; level: 'info' | 'warn' } | undefined {
+  if (!config.archiveToZip) return { why: 'archiveToZip is False, so this run made no archive', level: 'info' };
+  if (!config.cleanProcessFolder) return undefined;
+  const failed = report.mailboxes.filter(mailboxFailed).map((m) => m.mailbox);
+  if (failed.length > 0) {
+    const who = failed.length === 1 ? `${failed[0]} was` : `${failed.length} mailboxes (${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}) were`;
+    return { why: `${who} not fully backed up, and with cleanProcessFolder True the older archives may hold the only copy of that mail`, level: 'warn' };
+  }
+  if (someMailboxesOnly) return { why: 'the run was limited with --mailbox, and with cleanProcessFolder True the older archives hold the only copy of the other mailboxes', level: 'info' };
+  return undefined;
 }
 
 async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {

@@ -62,6 +62,11 @@ export async function rollArchives(config: AppConfig, opts: RollOptions): Promis
   const archives = opts.newArchive === 'next' && justWritten ? [...listing.archives, { name: justWritten }] : listing.archives;
   const plan = planRetention(archives, policy, opts.now, justWritten);
   rolling.kept = plan.keep;
+  if (plan.halted) {
+    addWarnings(opts.result, [`rolling: nothing deleted, ${plan.halted}`], opts.emit);
+    rolling.skipped = 'the clock looks wrong';
+    return rolling;
+  }
   const verb = opts.dryRun ? 'would delete' : 'deleting';
   for (const name of plan.remove) opts.emit({ level: 'info', message: `Rolling (${describePolicy(policy)}): ${verb} ${name}: ${plan.reasons[name]}` });
   for (const name of plan.keep) {

@@ -119,6 +119,37 @@ describe('planRetention', () => {
     expect(plan.keep).toEqual(['backup-2030-01-01_000000.zip']);
   });
 
+  describe('a clock set back (a reset CMOS battery): nothing is deleted, and the plan says why', () => {
+    // Three good nights in May 2024, then the clock falls back to 2019 for two nights.
+    const may = ['backup-2024-05-08_020000.zip', 'backup-2024-05-09_020000.zip', 'backup-2024-05-10_020000.zip'];
+    it.each<[string, RetentionPolicy]>([['ITEMS 3', items(3)], ['ITEMS 1', items(1)], ['DAYS 3', days(3)]])('%s', (_label, policy) => {
+      const night1 = planRetention(names([...may, 'backup-2019-01-01_020000.zip']), policy, new Date(2019, 0, 1, 2), 'backup-2019-01-01_020000.zip');
+      expect(night1.remove).toEqual([]);
+      expect(night1.halted).toContain('backup-2024-05-10_020000.zip is dated 2024-05-10 02:00');
+      expect(night1.halted).toContain('clock');
+      const night2 = planRetention(names([...night1.keep, 'backup-2019-01-02_020000.zip']), policy, new Date(2019, 0, 2, 2), 'backup-2019-01-02_020000.zip');
+      expect(night2.remove).toEqual([]);
+      expect(night2.keep).toHaveLength(5);
+    });
+
+    it.each<[string, Date]>([
+      ['an archive an hour ahead (DST, a time zone moved east)', new Date(2024, 4, 10, 3, 0, 30)],
+      ['23 hours ahead', new Date(2024, 4, 11, 1, 0, 30)],
+    ])('but not for %s', (_label, newest) => {
+      const file = archiveFileName(newest);
+      const plan = planRetention([...daily, { name: file }], items(3), NOW);
+      expect(plan.halted).toBeUndefined();
+      expect(plan.keep[0]).toBe(file);
+      expect(plan.remove.length).toBeGreaterThan(0);
+    });
+
+    it('nor when the policy deletes nothing (0)', () => {
+      const plan = planRetention(names([...may, 'backup-2019-01-01_020000.zip']), items(0), new Date(2019, 0, 1, 2));
+      expect(plan.halted).toBeUndefined();
+      expect(plan.remove).toEqual([]);
+    });
+  });
+
   it('gives a reason a human can act on', () => {
     const plan = planRetention(daily, days(3), NOW);
     expect(plan.reasons['backup-2024-05-01_020000.zip']).toBe('older than 3 days (2024-05-01 02:00)');
