@@ -172,6 +172,11 @@ function duration(seconds: number): string {
 }
 
 /** Replaces every secret (3+ characters, like the Logger) with ***: the last guard before text leaves the machine. */
+/** For the HTML part: its text was escaped before redaction, so a secret with `&<>"'` is there escaped. */
+export function redactHtml(html: string, secrets: readonly string[]): string {
+  return redactSecrets(html, [...secrets, ...secrets.map(esc)]);
+}
+
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   // Longest first, so a secret that contains another is replaced whole.

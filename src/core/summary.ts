@@ -1,4 +1,4 @@
-import { runStatus, totals, type RunReport } from './report.js';
+import { mailboxFailed, runStatus, totals, type RunReport } from './report.js';
 
 /**
  * `1,234,567`, as `toLocaleString('en-US')` writes it for counts, without its first-call cost: ICU's
@@ -64,10 +64,11 @@ export function summaryHeadline(report: RunReport): string {
   const status = runStatus(report);
   const t = totals(report);
   const n = report.mailboxes.length;
-  const failed = report.mailboxes.filter((m) => !m.ok || m.folders.some((f) => f.error)).length;
+  // The same test as the status's, so a [PARTIAL] always says why.
+  const failed = report.mailboxes.filter(mailboxFailed).length;
   const what = report.dryRun ? 'dry run' : `${num(t.newCount)} new (${formatBytes(t.bytes)})`;
   const tail = report.interrupted ? ', interrupted' : failed > 0 ? `, ${failed} of ${n} with failures` : '';
-  const archiveTail = report.archive?.error ? ', archive FAILED' : '';
+  const archiveTail = report.archive?.error ? ', archive FAILED' : (report.archive?.warnings?.length ?? 0) > 0 ? ', archive warnings (see above)' : '';
   return `[${status}] ${n} mailbox${n === 1 ? '' : 'es'}, ${what}, ${num(t.present)} already present${tail}${archiveTail}`;
 }
 

@@ -67,12 +67,31 @@ function readYaml(file: string): unknown {
   const errors = doc.errors.map((e) => issue(file, `line ${lines.linePos(e.pos[0]).line}`, yamlMessage(e.message)));
   // One mistake often trips the parser many times over on the same line: say it once.
   if (errors.length > 0) throw new ConfigError(errors.filter((e, i) => errors.findIndex((o) => o.key === e.key && o.message === e.message) === i));
+  keepTextAsWritten(doc);
   try {
     // maxAliasCount stops "billion laughs" alias bombs from exhausting memory.
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     throw fail(file, `cannot be used: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Keys whose values are text however they look: secrets, user names, ids. */
+const TEXT_KEYS = new Set(['password', 'user', 'clientId', 'clientSecret', 'refreshToken', 'tenantId']);
+
+/**
+ * `password: 00731234` is the number 731234 to YAML, and `password: true` a boolean: for these
+ * keys the value is the text as written, so a login does not fail on a password the file has right.
+ */
+function keepTextAsWritten(doc: YAML.Document): void {
+  YAML.visit(doc, {
+    Pair(_, pair) {
+      const { key, value } = pair;
+      if (!YAML.isScalar(key) || typeof key.value !== 'string' || !TEXT_KEYS.has(key.value)) return;
+      if (!YAML.isScalar(value) || value.type !== 'PLAIN' || typeof value.value === 'string' || value.value === null) return;
+      if (typeof value.source === 'string' && value.source !== '') value.value = value.source;
+    },
+  });
 }
 
 function yamlMessage(message: string): string {

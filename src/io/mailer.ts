@@ -5,7 +5,7 @@ import { gzip } from 'node:zlib';
 import { createTransport, type SMTPTransportOptions } from 'nodemailer';
 import type { NotificationConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
-import { redactSecrets, type LogInfo, type MailContent } from '../core/notification.js';
+import { redactHtml, redactSecrets, type LogInfo, type MailContent } from '../core/notification.js';
 import { formatBytes } from '../core/summary.js';
 
 /** A log above this is gzipped (text logs shrink about tenfold). */
@@ -90,7 +90,7 @@ export async function sendNotification(c: NotificationConfig, content: MailConte
       to: c.to,
       subject: clean(content.subject),
       text: clean(content.text),
-      html: clean(content.html),
+      html: redactHtml(content.html, all),
       attachments: log.attachment ? [log.attachment] : [],
       // RFC 3834: vacation auto-replies must not answer a machine's report.
       headers: { 'Auto-Submitted': 'auto-generated' },

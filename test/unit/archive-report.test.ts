@@ -35,4 +35,11 @@ describe('the archive in the run status and the summary', () => {
     expect(archiveLines(failed)).toEqual(['Archive: FAILED: the disk of /o is full', 'Rolling (DAYS): skipped, the archive failed']);
     expect(summaryHeadline(failed)).toMatch(/^\[PARTIAL\] .*archive FAILED$/);
   });
+
+  it.each<[string, RunReport, RegExp]>([
+    ['only rolling or cleaning warned', run({ path: '/o/b.zip', verified: true, warnings: ['rolling: could not delete x'] }), /^\[PARTIAL\] 1 mailbox, 0 new \(0 B\), 0 already present, archive warnings \(see above\)$/],
+    ['one message failed', run(undefined, { mailboxes: [{ ...ok, folders: [{ folder: 'INBOX', local: 'INBOX', newCount: 1, present: 0, duplicates: 0, vanished: 0, failed: 1, bytes: 0, seconds: 0 }] }] }), /^\[PARTIAL\] .*, 1 of 1 with failures$/],
+  ])('a [PARTIAL] headline always says why: %s', (_label, report, want) => {
+    expect(summaryHeadline(report)).toMatch(want);
+  });
 });

@@ -53,6 +53,22 @@ describe('loading the original tool files unchanged', () => {
     expect(c.mailboxListPath).toBe(path.join(path.dirname(file), 'lists', 'mb.yml'));
   });
 
+  it.each<[string, string]>([
+    ['00731234', '00731234'],
+    ['1e5', '1e5'],
+    ['0x1F', '0x1F'],
+    ['12345678', '12345678'],
+    ['true', 'true'],
+    ["'007'", '007'],
+  ])('an unquoted password %s is the text as written, not what YAML makes of it', (written, want) => {
+    const mailboxes = `a@x.org:\n  password: ${written}\n  imapHost: h\n  imapFolder: INBOX\n`;
+    const config = ORIGINAL_CONFIG.replace(/mailNotification:[\s\S]*$/, `mailNotification:\n  send_notification: True\n  server: smtp.x.org\n  user: 0042\n  password: ${written}\n  from: a@x.org\n  to: b@x.org\n`);
+    const c = loadConfig(writeFiles(config, mailboxes), {});
+    expect(c.mailboxes[0]?.password).toBe(want);
+    expect(c.notification.password).toBe(want);
+    expect(c.notification.user).toBe('0042');
+  });
+
   it('takes passwords from the environment and from files', () => {
     const mailboxes = `a@x.org:\n  password: '\${IBT_PW}'\n  imapHost: h\n  imapFolder: INBOX\nb@x.org:\n  passwordFile: 'b.secret'\n  imapHost: h\n`;
     const file = writeFiles(ORIGINAL_CONFIG, mailboxes, { 'b.secret': 's3cret-from-file\n' });

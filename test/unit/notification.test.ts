@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/core/config.js';
 import type { NotificationConfig } from '../../src/core/config-types.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { buildNotification, esc, redactSecrets, statusLine, type LogInfo, type NotificationOutcome } from '../../src/core/notification.js';
+import { buildNotification, esc, redactHtml, redactSecrets, statusLine, type LogInfo, type NotificationOutcome } from '../../src/core/notification.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport, type RunReport } from '../../src/core/report.js';
 import { smtpAdvice, transportOptions } from '../../src/io/mailer.js';
 
@@ -119,6 +119,21 @@ describe('body', () => {
 describe('secrets and transport', () => {
   it('redacts every secret, longest first', () => {
     expect(redactSecrets('pw abc and abcdef', ['abc', 'abcdef', 'x'])).toBe('pw *** and ***');
+  });
+
+  it("a secret with & < > \" ' that reaches an error is redacted in the HTML part too, where it was escaped", () => {
+    const secret = `Tr0ub&dor'3<"x">`;
+    const report: RunReport = {
+      startedAt: new Date(), finishedAt: new Date(), dryRun: false, interrupted: false,
+      mailboxes: [{ mailbox: 'a@x.test', ok: false, error: `server said: BAD LOGIN a@x.test ${secret} (imap:993)`, folders: [], seconds: 0 }],
+    };
+    const mail = buildNotification({ kind: 'report', report }, config, ctx);
+    expect(mail.html).toContain(esc(secret));
+    const html = redactHtml(mail.html, [secret]);
+    expect(html).not.toContain(esc(secret));
+    expect(html).not.toContain('Tr0ub');
+    expect(html).toContain('server said: BAD LOGIN a@x.test ***');
+    expect(redactSecrets(mail.text, [secret])).not.toContain('Tr0ub');
   });
 
   const transports: [string, Partial<NotificationConfig>, Record<string, unknown>][] = [
