@@ -52,6 +52,7 @@ export async function archiveStage(config: AppConfig, report: RunReport, opts: A
       const { listOwnFiles } = await import('../io/process-tree.js');
       files = await listOwnFiles(config.processFolder);
       collectNow();
+      if (files.links.length > 0) addWarnings(result, [linksWarning(config.processFolder, files.links)], emit);
       if (files.length === 0) result.skipped = `nothing to archive: ${config.processFolder} holds no backed-up messages`;
       else await makeArchive(config, files, now, opts, result, emit);
     } catch (err) {
@@ -127,6 +128,12 @@ async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: 
     await discardArchive(reservation);
     throw err;
   }
+}
+
+/** Links are never followed, so that neither the archive nor the cleaning reaches outside the process folder. */
+function linksWarning(processFolder: string, links: string[]): string {
+  const shown = links.slice(0, 3).join(', ') + (links.length > 3 ? `, and ${links.length - 3} more` : '');
+  return `${links.length === 1 ? 'a symbolic link (or junction) in' : `${links.length} symbolic links (or junctions) in`} ${processFolder} ${links.length === 1 ? 'was' : 'were'} not archived: ${shown}. Links are not followed; make ${links.length === 1 ? 'it a real folder' : 'them real folders'}, or set storage.processFolderFullPath to the disk where the mail should be`;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

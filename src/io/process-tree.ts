@@ -22,6 +22,8 @@ export class FileList {
   private sizes = new Float64Array(1024);
   private mtimes = new Float64Array(1024);
   totalBytes = 0;
+  /** Symbolic links (junctions on Windows) met below the mailbox folders: not followed, so not archived. */
+  readonly links: string[] = [];
 
   get length(): number {
     return this.names.count;
@@ -65,6 +67,7 @@ export async function listOwnFiles(processFolder: string): Promise<FileList> {
   const out = new FileList();
   const top = await readDir(processFolder);
   for (const mailbox of top) {
+    if (mailbox.isSymbolicLink() && mailbox.name !== STATE_DIR) out.links.push(mailbox.name);
     if (!mailbox.isDirectory() || mailbox.name === STATE_DIR || mailbox.name.includes('\\')) continue;
     await walk(processFolder, [mailbox.name], out);
   }
@@ -80,6 +83,7 @@ async function walk(root: string, segments: string[], out: FileList): Promise<vo
   const entries = await readDir(dir);
   // The tool escapes '\\' in every name it writes; ZIP readers would take it for a separator.
   const ours = (e: fs.Dirent) => !e.name.includes('\\');
+  for (const e of entries) if (e.isSymbolicLink()) out.links.push([...segments, e.name].join('/'));
   const files = segments.length >= 2 ? entries.filter((e) => e.isFile() && ours(e) && segment1Of(e.name) !== undefined) : [];
   // A few stats in flight: far faster than one at a time, without flooding the thread pool.
   for (let i = 0; i < files.length; i += 32) {
