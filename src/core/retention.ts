@@ -43,6 +43,17 @@ const NAME = /^backup-(\d{4})-(\d\d)-(\d\d)_(\d\d)(\d\d)(\d\d)(?:(\d{6})|-([2-9]
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
+/**
+ * What to do with a `backup-….zip.partial` in the output folder. `own`: the seconds (archive
+ * names without `.zip`) of archives this process folder's runs started. Pure.
+ */
+export function partialVerdict(name: string, mtime: Date | undefined, own: ReadonlySet<string>, now: Date, staleAfterMs: number): 'ours' | 'stale' | 'keep' {
+  const stamp = /^(backup-\d{4}-\d\d-\d\d_\d{6})(?:-\d+)?\.zip\.partial$/.exec(name)?.[1];
+  if (stamp !== undefined && own.has(stamp)) return 'ours';
+  if (mtime && now.getTime() - mtime.getTime() > staleAfterMs) return 'stale';
+  return 'keep';
+}
+
 /** `backup-YYYY-MM-DD_HHMMSS.zip` in local time, like the original; `seq` > 1 adds `-seq`. */
 export function archiveFileName(now: Date, seq = 1): string {
   const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}_${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;

@@ -7,6 +7,8 @@ import type { Reservation } from '../io/archive-writer.js';
 import type { ExpectedEntries } from '../io/archive-verify.js';
 import { collectNow } from '../io/memory.js';
 import type { FileList } from '../io/process-tree.js';
+import { forgetArchiving, noteArchiving, readArchiving } from '../io/archiving-note.js';
+import { archiveFileName } from '../core/retention.js';
 import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
 
 export type { StageEvent } from './rolling.js';
@@ -33,12 +35,16 @@ export async function archiveStage(config: AppConfig, report: RunReport, opts: A
   const result: ArchiveReport = { entries: 0, bytes: 0, archiveBytes: 0, seconds: 0, verified: false };
   const finish = () => ((result.seconds = (Date.now() - started) / 1000), result);
   const hold = rollingHold(config, report, opts.someMailboxesOnly ?? false);
+  // Read before cleaning, which removes the state folder it is kept in.
+  const ownArchives = await readArchiving(config.processFolder);
   const roll = async (newArchive: string | undefined, dryRun: boolean) => {
     if (hold) {
       emit({ level: hold.level, message: `Rolling skipped: ${hold.why}; old archives are left as they are` });
       return { method: config.rollingMethod, removed: [], kept: [], skipped: hold.why };
     }
-    return rollArchives(config, { now, dryRun, newArchive, emit, result });
+    const rolling = await rollArchives(config, { now, dryRun, newArchive, emit, result, ownArchives });
+    if (!dryRun && !rolling.skipped) await forgetArchiving(config.processFolder).catch(() => undefined);
+    return rolling;
   };
   if (opts.dryRun) {
     result.rolling = await roll('next', true);
@@ -102,6 +108,7 @@ export function rollingHold(config: Pick<AppConfig, 'archiveToZip' | 'cleanProce
 
 async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
   const [{ commitArchive, discardArchive, reserveArchive, writeArchive }, { verifyArchive }] = await Promise.all([import('../io/archive-writer.js'), import('../io/archive-verify.js')]);
+  await noteArchiving(config.processFolder, archiveFileName(now).slice(0, -'.zip'.length));
   const reservation: Reservation = await reserveArchive(config.outputFolder, now);
   try {
     emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(files.totalBytes)}) into ${reservation.finalPath}` });

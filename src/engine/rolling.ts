@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { AppConfig } from '../core/config-types.js';
 import type { ArchiveReport } from '../core/report.js';
-import { archiveFileName, planRetention, type RetentionPolicy } from '../core/retention.js';
+import { archiveFileName, partialVerdict, planRetention, type RetentionPolicy } from '../core/retention.js';
 import { describeError } from '../core/errors.js';
 import { listOutputFolder, removeArchives } from '../io/output-folder.js';
 
@@ -20,6 +20,8 @@ export interface RollOptions {
   newArchive: string | 'next' | undefined;
   emit: (e: StageEvent) => void;
   result: ArchiveReport;
+  /** Archives this process folder's runs started (archiving-note.ts): their `.partial` files are dead runs'. */
+  ownArchives: ReadonlySet<string>;
 }
 
 export function addWarnings(result: ArchiveReport, lines: string[], emit: (e: StageEvent) => void): void {
@@ -45,17 +47,25 @@ export async function rollArchives(config: AppConfig, opts: RollOptions): Promis
     rolling.skipped = 'the output folder cannot be listed';
     return rolling;
   }
-  // This run holds the lock and has renamed its own archive, so any .partial left is a dead run's.
+  // This run holds the process folder's lock and has renamed its own archive, so a .partial of
+  // an archive this folder's runs started is a dead run's. Any other may be another configuration's
+  // archive being written into the same output folder: deleted only once it is stale.
   for (const p of listing.partials) {
+    const verdict = partialVerdict(p.name, p.mtime, opts.ownArchives, opts.now, config.lockStaleMs);
+    if (verdict === 'keep') {
+      opts.emit({ level: 'info', message: `left ${p.name} alone: another configuration may be writing it into this output folder (it is deleted once untouched for ${Math.round(config.lockStaleMs / 3_600_000)} h, lockStaleHours)` });
+      continue;
+    }
+    const why = verdict === 'ours' ? 'left over from an interrupted run' : 'left over from an interrupted run long ago';
     if (opts.dryRun) {
-      opts.emit({ level: 'info', message: `would delete ${p}, left over from an interrupted run` });
+      opts.emit({ level: 'info', message: `would delete ${p.name}, ${why}` });
       continue;
     }
     try {
-      await fs.promises.rm(path.join(config.outputFolder, p), { force: true });
-      opts.emit({ level: 'info', message: `deleted ${p}, left over from an interrupted run` });
+      await fs.promises.rm(path.join(config.outputFolder, p.name), { force: true });
+      opts.emit({ level: 'info', message: `deleted ${p.name}, ${why}` });
     } catch (err) {
-      addWarnings(opts.result, [`cannot delete ${p}, left over from an interrupted run (${describeError(err)})`], opts.emit);
+      addWarnings(opts.result, [`cannot delete ${p.name}, ${why} (${describeError(err)})`], opts.emit);
     }
   }
   const justWritten = opts.newArchive === 'next' ? archiveFileName(opts.now) : opts.newArchive;

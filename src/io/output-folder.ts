@@ -8,8 +8,8 @@ export const PARTIAL_SUFFIX = '.partial';
 export interface OutputListing {
   /** The tool's archives (ours and the original tool's names); nothing else in the folder. */
   archives: ArchiveFile[];
-  /** `.partial` files of interrupted runs, reported, never rolled. */
-  partials: string[];
+  /** `.partial` files: archives being written, or left by interrupted runs; never rolled. */
+  partials: ArchiveFile[];
 }
 
 export async function listOutputFolder(outputFolder: string): Promise<OutputListing> {
@@ -23,7 +23,8 @@ export async function listOutputFolder(outputFolder: string): Promise<OutputList
   }
   for (const name of names.sort()) {
     if (name.endsWith(PARTIAL_SUFFIX) && parseArchiveName(name.slice(0, -PARTIAL_SUFFIX.length))) {
-      listing.partials.push(name);
+      const st = await fs.promises.lstat(path.join(outputFolder, name)).catch(() => undefined);
+      if (st?.isFile()) listing.partials.push({ name, mtime: st.mtime });
       continue;
     }
     if (!parseArchiveName(name)) continue;

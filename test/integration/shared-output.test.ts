@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../src/core/config-types.js';
+import type { RunReport } from '../../src/core/report.js';
+import { partialVerdict } from '../../src/core/retention.js';
+import { archiveStage } from '../../src/engine/archive-stage.js';
+import { commitArchive, reserveArchive } from '../../src/io/archive-writer.js';
+import { noteArchiving } from '../../src/io/archiving-note.js';
+
+const HOUR = 3_600_000;
+const NOW = new Date(2024, 4, 10, 2, 0, 0);
+
+describe('partialVerdict: which .partial files a run deletes', () => {
+  const own = new Set(['backup-2024-05-09_020000']);
+  it.each<[string, string, Date | undefined, 'ours' | 'stale' | 'keep']>([
+    ["this process folder's, just killed", 'backup-2024-05-09_020000.zip.partial', new Date(NOW.getTime() - 1000), 'ours'],
+    ["this process folder's, with a suffix", 'backup-2024-05-09_020000-2.zip.partial', NOW, 'ours'],
+    ["another's, being written", 'backup-2024-05-10_015959.zip.partial', new Date(NOW.getTime() - 1000), 'keep'],
+    ["another's, untouched for 11 h", 'backup-2024-05-09_150000.zip.partial', new Date(NOW.getTime() - 11 * HOUR), 'keep'],
+    ["another's, untouched for 13 h", 'backup-2024-05-09_130000.zip.partial', new Date(NOW.getTime() - 13 * HOUR), 'stale'],
+    ['no modification time', 'backup-2024-05-08_020000.zip.partial', undefined, 'keep'],
+  ])('%s', (_label, name, mtime, want) => {
+    expect(partialVerdict(name, mtime, own, NOW, 12 * HOUR)).toBe(want);
+  });
+});
+
+describe('two configurations sharing one output folder', () => {
+  const config = (root: string, proc: string, out: string): AppConfig => ({
+    configPath: path.join(root, 'c.yml'), mailboxListPath: '', rootFolder: root, logsFolder: path.join(root, 'logs'),
+    processFolder: proc, outputFolder: out, archiveToZip: true, cleanProcessFolder: false, rollingMethod: 'DAYS',
+    deleteOlderBackupThanDays: 3, deleteBackupsItemsToKeep: 0, zipCompressionLevel: 6, verifyArchive: true,
+    concurrency: 1, retries: 0, retryDelayMs: 0, connectionsPerMailbox: 1, timeoutMs: 1000, lockStaleMs: 12 * HOUR,
+    notification: {} as AppConfig['notification'], mailboxes: [], secrets: [],
+  });
+  const report: RunReport = { startedAt: new Date(), finishedAt: new Date(), dryRun: false, interrupted: false, mailboxes: [] };
+
+  it("a run leaves the other configuration's archive in progress alone, and deletes its own dead run's", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
+    const out = path.join(root, 'output');
+    const procX = path.join(root, 'procX');
+    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'a'.repeat(32)}__s__01-Jan-2024-000000.eml`);
+    fs.mkdirSync(path.dirname(eml), { recursive: true });
+    fs.writeFileSync(eml, 'Subject: s\r\n\r\nb\r\n');
+    // X's own earlier run was killed while writing its archive yesterday.
+    const yesterday = new Date(Date.now() - 24 * HOUR);
+    await noteArchiving(procX, 'backup-x-never-matches');
+    await noteArchiving(procX, `backup-${stamp(yesterday)}`);
+    const dead = await reserveArchive(out, yesterday);
+    // Configuration Y (its own process folder and lock) is writing its archive right now.
+    const y = await reserveArchive(out, new Date(Date.now() - 5000));
+    const events: string[] = [];
+    const r = await archiveStage(config(root, procX, out), report, { dryRun: false, onEvent: (e) => events.push(e.message) });
+    expect(r.verified).toBe(true);
+    expect(fs.existsSync(y.partialPath)).toBe(true);
+    expect(fs.existsSync(dead.partialPath)).toBe(false);
+    expect(events).toContain(`deleted ${path.basename(dead.partialPath)}, left over from an interrupted run`);
+    expect(events.some((e) => e.startsWith(`left ${path.basename(y.partialPath)} alone: another configuration may be writing it`))).toBe(true);
+    await commitArchive(y);
+    expect(fs.existsSync(y.finalPath)).toBe(true);
+    // Rolling has seen the output folder: the note is gone.
+    expect(fs.existsSync(path.join(procX, '.imap-backup-tool', 'archiving'))).toBe(false);
+  });
+});
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
