@@ -70,7 +70,9 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   if (job.status) store.prepare();
   const opened = await opening;
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
-  const uids = opened.messages > 0 && opened.uidNext > from + 1 ? await source.uidsAbove(from) : [];
+  // EXAMINE's counts only spare a SEARCH: one the server left out cannot say "nothing new".
+  const nothingNew = opened.messages === 0 || (opened.uidNext !== undefined && opened.uidNext <= from + 1);
+  const uids = nothingNew ? [] : await source.uidsAbove(from);
   const parts = chunk(uids, job.partSize ?? PLAN_PART);
   const planner = new Planner(store);
   // Nothing on disk when the folder was read (a first backup, or every run after cleaning): no
@@ -106,7 +108,8 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
     if (k < parts.length - 1) await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
   }
   if (job.dryRun) return finish(report, started);
-  if (!job.signal.aborted) lastUid = Math.max(lastUid, opened.uidNext - 1);
+  // UIDNEXT as EXAMINE gave it: nothing below it was left unseen. Without it, the last UID done.
+  if (!job.signal.aborted && opened.uidNext !== undefined) lastUid = Math.max(lastUid, opened.uidNext - 1);
   await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
   if (job.signal.aborted) throw new InterruptedError();
   return finish(report, started);

@@ -36,7 +36,8 @@ export async function restoreFolder(conn: ImapSource, job: FolderRestore, report
   const index = new TargetIndex();
   if (!job.missing) {
     const status = await conn.open(job.target);
-    if (status.messages > 0) for await (const meta of conn.headers(0)) index.add(meta);
+    // An unknown count is read as "maybe some": what is there must not be uploaded twice.
+    if (status.messages !== 0) for await (const meta of conn.headers(0)) index.add(meta);
   }
   const plan = job.source.files.filter((f) => !index.take(f.name, f.size));
   // After a retry, what the earlier try uploaded is on the server now: count it once, as uploaded.

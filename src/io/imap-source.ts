@@ -15,6 +15,13 @@ export interface FolderStatus {
   uidValidity: string;
 }
 
+/** What EXAMINE said. A count the server left out (both are required, but) is undefined, not 0. */
+export interface OpenedFolder {
+  messages: number | undefined;
+  uidNext: number | undefined;
+  uidValidity: string;
+}
+
 export interface ListedFolder extends ServerFolder {
   status?: FolderStatus | undefined;
 }
@@ -97,9 +104,12 @@ export class ImapSource {
   }
 
   /** EXAMINE, never SELECT: a backup must not change \Seen or \Recent. */
-  async open(path: string): Promise<FolderStatus> {
+  async open(path: string): Promise<OpenedFolder> {
     const box = await this.client.mailboxOpen(path, { readOnly: true });
-    return { messages: box.exists, uidNext: box.uidNext, uidValidity: box.uidValidity.toString() };
+    const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined);
+    // Without UIDVALIDITY no UID can be trusted from one run to the next: no backup is safe.
+    if (box.uidValidity === undefined || box.uidValidity === null) throw new Error(`the server did not give ${path}'s UIDVALIDITY when opening it; the folder cannot be backed up incrementally`);
+    return { messages: count(box.exists), uidNext: count(box.uidNext), uidValidity: box.uidValidity.toString() };
   }
 
   /** The UIDs above `mark`, ascending: what a run still has to look at in the open folder. */

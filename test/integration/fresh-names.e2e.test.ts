@@ -76,7 +76,7 @@ describe('naming a message from its own bytes', () => {
     const cut = 1024 * 1024;
     const expected = all.filter((uid) => (sizes.get(uid) ?? 0) > cut);
     expect(expected.length).toBeGreaterThan(0);
-    expect(await source.uidsLarger(all[0] ?? 1, status.uidNext - 1, cut)).toEqual(expected);
+    expect(await source.uidsLarger(all[0] ?? 1, (status.uidNext ?? 0) - 1, cut)).toEqual(expected);
     // Only the range asked for.
     const mid = all[Math.floor(all.length / 2)] ?? 1;
     expect(await source.uidsLarger(1, mid, cut)).toEqual(expected.filter((uid) => uid <= mid));
