@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FolderSelection } from './config-types.js';
 import { localFolderPath } from './local-path.js';
 
@@ -36,8 +37,10 @@ const selectable = (f: ServerFolder) => !f.flags.has('\\Noselect') && !f.flags.h
 const fold = (s: string) => s.normalize('NFC').toUpperCase();
 
 export function findFolder(spec: string, folders: ServerFolder[]): ServerFolder | undefined {
+  // The folder of exactly that name first: a server may hold `Foo` and `foo` both.
+  const nfc = spec.normalize('NFC');
   const key = fold(spec);
-  const exact = folders.find((f) => fold(f.path) === key);
+  const exact = folders.find((f) => f.path.normalize('NFC') === nfc) ?? folders.find((f) => fold(f.path) === key);
   if (exact) return exact;
   const use = SPECIAL_USE[key];
   return use ? folders.find((f) => f.specialUse === use) : undefined;
@@ -67,15 +70,38 @@ export function resolveFolders(selection: FolderSelection, exclude: string[], al
   };
   if (selection.kind === 'all') {
     for (const folder of usable) add(folder.path, folder);
-    return { folders, problems };
-  }
-  for (const spec of selection.names) {
-    const folder = findFolder(spec, usable);
-    if (folder) add(spec, folder);
-    else {
-      const names = usable.map((f) => f.path).join(', ');
-      problems.push({ spec, message: `folder "${spec}" does not exist on the server; folders there: ${names || '(none)'}. Fix imapFolder in the mailbox list` });
+  } else {
+    for (const spec of selection.names) {
+      const folder = findFolder(spec, usable);
+      if (folder) add(spec, folder);
+      else {
+        const names = usable.map((f) => f.path).join(', ');
+        problems.push({ spec, message: `folder "${spec}" does not exist on the server; folders there: ${names || '(none)'}. Fix imapFolder in the mailbox list` });
+      }
     }
   }
+  keepApartOnDisk(folders);
   return { folders, problems };
+}
+
+/** As Windows and macOS compare names (letter case, Unicode form): one folder on their disks. */
+const onDisk = (local: string[]) => local.join('/').normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+
+/**
+ * Server folders whose local paths differ only in letter case (`Foo` and `foo`, which Dovecot
+ * and Cyrus allow) would share one folder on Windows and macOS, where one's message can replace
+ * or pass for the other's. The first by server path keeps its name; each other gets its own, `~`
+ * and a hash of its server path, on every system alike so a backup reads the same everywhere.
+ */
+function keepApartOnDisk(folders: ResolvedFolder[]): void {
+  const groups = new Map<string, ResolvedFolder[]>();
+  for (const f of folders) groups.set(onDisk(f.local), [...(groups.get(onDisk(f.local)) ?? []), f]);
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const [, ...others] = [...group].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const f of others) {
+      const last = f.local[f.local.length - 1] ?? '';
+      f.local = [...f.local.slice(0, -1), `${last}~${createHash('sha1').update(f.path, 'utf8').digest('hex').slice(0, 8)}`];
+    }
+  }
 }

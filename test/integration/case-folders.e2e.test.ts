@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runBackup } from '../../src/engine/backup-run.js';
+import { loadConfig } from '../../src/io/config-files.js';
+import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { makeMessage } from '../helpers/messages.js';
+import { readTree, writeWorkspace } from '../helpers/setup.js';
+
+/**
+ * Two server folders whose names differ only in letter case (`Foo`, `foo`: Dovecot and Cyrus
+ * allow it) would be one folder on NTFS and APFS. That is emulated here on Linux with `foo`, made
+ * beforehand, a link to `Foo` (what a case-insensitive lookup does). Each holds a message with
+ * the same Message-ID, subject, date and size (so the same file name), and other bytes.
+ * Found in review: one message replaced the other (in parallel) or passed for it (one after the
+ * other), and the run said OK.
+ */
+const USER = 'case@example.org';
+const PASS = 'case-password';
+const a = makeMessage({ messageId: '<dup@x>', subject: 'same', body: 'version A\r\n' });
+const b = makeMessage({ messageId: '<dup@x>', subject: 'same', body: 'version B\r\n' });
+const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
+
+let server: DovecotServer;
+beforeAll(async () => {
+  server = await startDovecot();
+  await server.addUser(USER, PASS);
+  await server.seed(USER, 'Foo', [{ raw: a }]);
+  await server.seed(USER, 'foo', [{ raw: b }]);
+}, 60_000);
+afterAll(async () => server?.stop());
+
+it.each([['in parallel', 4], ['one after the other', 1]])('folders differing only in case keep both messages on a case-insensitive disk (%s)', async (_, connections) => {
+  const ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: '*' }], { common: [`connectionsPerMailbox: ${connections}`] });
+  const mailboxDir = path.join(ws.processFolder, USER);
+  fs.mkdirSync(path.join(mailboxDir, 'Foo'), { recursive: true });
+  fs.symlinkSync('Foo', path.join(mailboxDir, 'foo'));
+  const report = await runBackup(loadConfig(ws.configPath));
+  const folders = report.mailboxes[0]?.folders ?? [];
+  expect(folders.filter((f) => f.folder !== 'INBOX').map((f) => [f.folder, f.error, f.newCount]).sort()).toEqual([['Foo', undefined, 1], ['foo', undefined, 1]]);
+  const real = fs.readdirSync(mailboxDir).filter((n) => !fs.lstatSync(path.join(mailboxDir, n)).isSymbolicLink() && n !== 'INBOX');
+  expect(real.map((n) => n.split('~')[0]).sort()).toEqual(['Foo', 'foo']);
+  expect(new Set(real.map((n) => n.toLowerCase())).size).toBe(2);
+  const saved = new Set(real.flatMap((n) => [...readTree(path.join(mailboxDir, n)).values()].map(sha)));
+  expect(saved).toEqual(new Set([sha(a), sha(b)]));
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { findFolder, resolveFolders, type ServerFolder } from '../../src/core/folders.js';
+
+const f = (path: string, specialUse?: string): ServerFolder => ({ path, delimiter: '/', flags: new Set<string>(), specialUse });
+const locals = (r: ReturnType<typeof resolveFolders>) => r.folders.map((x) => [x.path, x.local.join('/')]);
+const HASH = /^[0-9a-f]{8}$/;
+
+describe('findFolder', () => {
+  const server = [f('INBOX'), f('foo'), f('Foo'), f('Sent Items', '\\Sent')];
+  it.each<[string, string | undefined]>([
+    ['Foo', 'Foo'],
+    ['foo', 'foo'],
+    ['FOO', 'foo'],
+    ['inbox', 'INBOX'],
+    ['SENT', 'Sent Items'],
+    ['Drafts', undefined],
+  ])('%s → %s (the exact name first, then any letter case, then the special use)', (spec, want) => {
+    expect(findFolder(spec, server)?.path).toBe(want);
+  });
+});
+
+describe('resolveFolders keeps folders apart that Windows and macOS would take for one', () => {
+  it('imapFolder "Foo, foo": both server folders, each under its own name', () => {
+    const r = resolveFolders({ kind: 'list', names: ['Foo', 'foo'] }, [], [f('INBOX'), f('foo'), f('Foo')]);
+    expect(r.problems).toEqual([]);
+    expect(r.folders.map((x) => [x.spec, x.path])).toEqual([['Foo', 'Foo'], ['foo', 'foo']]);
+    const [first, second] = r.folders.map((x) => x.local.join('/'));
+    expect(first).toBe('Foo');
+    expect(second?.split('~')[0]).toBe('foo');
+    expect(second?.split('~')[1]).toMatch(HASH);
+  });
+
+  it('the same local names whatever order the server lists them in', () => {
+    const a = resolveFolders({ kind: 'all' }, [], [f('foo'), f('Foo'), f('FOO')]);
+    const b = resolveFolders({ kind: 'all' }, [], [f('FOO'), f('foo'), f('Foo')]);
+    expect(new Map(locals(a) as [string, string][])).toEqual(new Map(locals(b) as [string, string][]));
+    // 'FOO' sorts first by code unit and keeps its name.
+    expect(new Map(locals(a) as [string, string][]).get('FOO')).toBe('FOO');
+    const folded = locals(a).map(([, local]) => local?.toLowerCase());
+    expect(new Set(folded).size).toBe(3);
+  });
+
+  it('nested folders that differ in a parent, and names in two Unicode forms', () => {
+    const r = resolveFolders({ kind: 'all' }, [], [f('Foo/Bar'), f('foo/Bar'), f('Grüße'), f('Gru\u0308ße')]);
+    const byPath = new Map(locals(r) as [string, string][]);
+    expect(byPath.get('Foo/Bar')).toBe('Foo/Bar');
+    expect(byPath.get('foo/Bar')).toMatch(/^foo\/Bar~[0-9a-f]{8}$/);
+    expect([byPath.get('Grüße'), byPath.get('Gru\u0308ße')].filter((l) => l === 'Grüße')).toHaveLength(1);
+    expect(new Set([...byPath.values()].map((l) => l.normalize('NFC').toLowerCase())).size).toBe(4);
+  });
+
+  it('folders that differ in more than case keep their names', () => {
+    const r = resolveFolders({ kind: 'all' }, [], [f('INBOX'), f('Archive'), f('Archive/2023'), f('Sent')]);
+    expect(locals(r)).toEqual([['INBOX', 'INBOX'], ['Archive', 'Archive'], ['Archive/2023', 'Archive/2023'], ['Sent', 'Sent']]);
+  });
+
+  it('excluding "foo" leaves "Foo"', () => {
+    const r = resolveFolders({ kind: 'all' }, ['foo'], [f('foo'), f('Foo')]);
+    expect(locals(r)).toEqual([['Foo', 'Foo']]);
+  });
+});
