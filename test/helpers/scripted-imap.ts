@@ -3,6 +3,20 @@ import type { MailboxConfig } from '../../src/core/config-types.js';
 import { listenLocal, type Listening } from './tcp-proxy.js';
 
 /**
+ * The answers every scripted session needs (capabilities, login, a mailbox with INBOX alone,
+ * logout); undefined for any other command, which the test scripts itself.
+ */
+export function sessionAnswer(tag: string, command: string): string | undefined {
+  const cmd = command.toUpperCase();
+  if (cmd.startsWith('CAPABILITY')) return `* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LOGIN')) return `${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`;
+  if (cmd.startsWith('LIST "" ""')) return `* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LIST')) return `* LIST () "/" INBOX\r\n${tag} OK done\r\n`;
+  if (cmd.startsWith('LOGOUT')) return `* BYE bye\r\n${tag} OK bye\r\n`;
+  return undefined;
+}
+
+/**
  * A plain-text IMAP server on loopback that answers each command line as a test scripts it: for
  * what Dovecot never does (items split over responses, a reply that comes apart from its body).
  * `answer` gets the tag, the command as sent (after the tag) and the socket to write to.

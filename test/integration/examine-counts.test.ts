@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { syncMailbox } from '../../src/engine/mailbox-sync.js';
-import { startScriptedImap } from '../helpers/scripted-imap.js';
+import { sessionAnswer, startScriptedImap } from '../helpers/scripted-imap.js';
 import type { Listening } from '../helpers/tcp-proxy.js';
 
 /**
@@ -17,14 +17,11 @@ const msg = (n: number) => `Subject: m${n}\r\nMessage-ID: <m${n}@x>\r\n\r\nbody 
 let mode = 'compliant';
 function answer(tag: string, command: string): string {
   const cmd = command.toUpperCase();
-  if (cmd.startsWith('CAPABILITY')) return `* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LOGIN')) return `${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`;
-  if (cmd.startsWith('LIST "" ""')) return `* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LIST')) return `* LIST () "/" INBOX\r\n${tag} OK done\r\n`;
+  const common = sessionAnswer(tag, command);
+  if (common !== undefined) return common;
   if (cmd.startsWith('EXAMINE')) return `${mode === 'no EXISTS' || mode === 'neither' ? '' : '* 2 EXISTS\r\n'}* OK [UIDVALIDITY 7] ok\r\n${mode === 'no UIDNEXT' || mode === 'neither' ? '' : '* OK [UIDNEXT 3] ok\r\n'}* FLAGS (\\Seen)\r\n${tag} OK [READ-ONLY] done\r\n`;
   if (cmd.startsWith('UID SEARCH')) return `* SEARCH 1 2\r\n${tag} OK done\r\n`;
   if (cmd.startsWith('UID FETCH')) return [1, 2].map((u) => `* ${u} FETCH (UID ${u} RFC822.SIZE ${msg(u).length} INTERNALDATE ${DATE} BODY[] {${msg(u).length}}\r\n${msg(u)})`).join('\r\n') + `\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LOGOUT')) return `* BYE bye\r\n${tag} OK bye\r\n`;
   return `${tag} NO not here\r\n`;
 }
 

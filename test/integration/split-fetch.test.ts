@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { ImapSource } from '../../src/io/imap-source.js';
-import { startScriptedImap } from '../helpers/scripted-imap.js';
+import { sessionAnswer, startScriptedImap } from '../helpers/scripted-imap.js';
 import type { Listening } from '../helpers/tcp-proxy.js';
 
 // Dovecot sends each message's FETCH items in one response. RFC 9051 (7.5.2) lets a server split
@@ -15,13 +15,10 @@ const hdr = (b: string) => b.slice(0, b.indexOf('\r\n\r\n') + 4);
 
 function answer(tag: string, command: string): string {
   const cmd = command.toUpperCase();
-  if (cmd.startsWith('CAPABILITY')) return `* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LOGIN')) return `${tag} OK [CAPABILITY IMAP4rev1] logged in\r\n`;
-  if (cmd.startsWith('LIST "" ""')) return `* LIST (\\Noselect) "/" ""\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LIST')) return `* LIST () "/" INBOX\r\n${tag} OK done\r\n`;
+  const common = sessionAnswer(tag, command);
+  if (common !== undefined) return common;
   if (cmd.startsWith('EXAMINE')) return `* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 14] ok\r\n* FLAGS (\\Seen)\r\n${tag} OK [READ-ONLY] done\r\n`;
   if (cmd.startsWith('UID SEARCH')) return `* SEARCH 11 12\r\n${tag} OK done\r\n`;
-  if (cmd.startsWith('LOGOUT')) return `* BYE bye\r\n${tag} OK bye\r\n`;
   // Bodies that turn out to be another message's, or nobody's: UID 99 after it, or no UID at all.
   if (cmd.startsWith('UID FETCH 13 ')) return `* 1 FETCH (BODY[] {${one.length}}\r\n${one} UID 99)\r\n${tag} OK done\r\n`;
   if (cmd.startsWith('UID FETCH 14 ')) return `* 1 FETCH (BODY[] {${one.length}}\r\n${one})\r\n${tag} OK done\r\n`;
