@@ -40,7 +40,7 @@ it.each([['in parallel', 4], ['one after the other', 1]])('folders differing onl
   const folders = report.mailboxes[0]?.folders ?? [];
   expect(folders.filter((f) => f.folder !== 'INBOX').map((f) => [f.folder, f.error, f.newCount]).sort()).toEqual([['Foo', undefined, 1], ['foo', undefined, 1]]);
   const real = fs.readdirSync(mailboxDir).filter((n) => !fs.lstatSync(path.join(mailboxDir, n)).isSymbolicLink() && n !== 'INBOX');
-  expect(real.map((n) => n.split('~')[0]).sort()).toEqual(['Foo', 'foo']);
+  expect(real.map((n) => n.split('%~')[0]).sort()).toEqual(['Foo', 'foo']);
   expect(new Set(real.map((n) => n.toLowerCase())).size).toBe(2);
   const saved = new Set(real.flatMap((n) => [...readTree(path.join(mailboxDir, n)).values()].map(sha)));
   expect(saved).toEqual(new Set([sha(a), sha(b)]));

@@ -26,8 +26,8 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     expect(r.folders.map((x) => [x.spec, x.path])).toEqual([['Foo', 'Foo'], ['foo', 'foo']]);
     const [first, second] = r.folders.map((x) => x.local.join('/'));
     expect(first).toBe('Foo');
-    expect(second?.split('~')[0]).toBe('foo');
-    expect(second?.split('~')[1]).toMatch(HASH);
+    expect(second?.split('%~')[0]).toBe('foo');
+    expect(second?.split('%~')[1]).toMatch(HASH);
   });
 
   it('the same local names whatever order the server lists them in', () => {
@@ -44,7 +44,7 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     const r = resolveFolders({ kind: 'all' }, [], [f('Foo/Bar'), f('foo/Bar'), f('Grüße'), f('Gru\u0308ße')]);
     const byPath = new Map(locals(r) as [string, string][]);
     expect(byPath.get('Foo/Bar')).toBe('Foo/Bar');
-    expect(byPath.get('foo/Bar')).toMatch(/^foo\/Bar~[0-9a-f]{8}$/);
+    expect(byPath.get('foo/Bar')).toMatch(/^foo\/Bar%~[0-9a-f]{8}$/);
     expect([byPath.get('Grüße'), byPath.get('Gru\u0308ße')].filter((l) => l === 'Grüße')).toHaveLength(1);
     expect(new Set([...byPath.values()].map((l) => l.normalize('NFC').toLowerCase())).size).toBe(4);
   });
@@ -52,6 +52,31 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
   it('folders that differ in more than case keep their names', () => {
     const r = resolveFolders({ kind: 'all' }, [], [f('INBOX'), f('Archive'), f('Archive/2023'), f('Sent')]);
     expect(locals(r)).toEqual([['INBOX', 'INBOX'], ['Archive', 'Archive'], ['Archive/2023', 'Archive/2023'], ['Sent', 'Sent']]);
+  });
+
+  it('no server folder can take the name given to keep another apart (its % is escaped)', () => {
+    const first = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo')]);
+    const given = first.folders.find((x) => x.path === 'foo')?.local.join('/') ?? '';
+    const r = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo'), f(given), f(given.replace('%~', '~'))]);
+    const all = r.folders.map((x) => x.local.join('/').toLowerCase());
+    expect(new Set(all).size).toBe(4);
+  });
+
+  const loc = (server: ServerFolder[], known: string[], foldsCase: boolean) =>
+    new Map(resolveFolders({ kind: 'all' }, [], server, { known: new Set(known), foldsCase }).folders.map((x) => [x.path, x.local.join('/')]));
+
+  it.each([false, true])('a folder backed up before keeps its name when a case variant appears (disk folds case: %s)', (foldsCase) => {
+    // 'FOO' sorts before 'Foo', but 'Foo' has the history.
+    const names = loc([f('INBOX'), f('Foo'), f('FOO')], ['INBOX', 'Foo'], foldsCase);
+    expect(names.get('Foo')).toBe('Foo');
+    expect(names.get('FOO')).toMatch(/^FOO%~[0-9a-f]{8}$/);
+  });
+
+  it('Foo and foo both backed up before: on Linux both keep their folders; where the disk folds case, the first does', () => {
+    expect(loc([f('Foo'), f('foo')], ['Foo', 'foo'], false)).toEqual(new Map([['Foo', 'Foo'], ['foo', 'foo']]));
+    const folded = loc([f('Foo'), f('foo')], ['Foo', 'foo'], true);
+    expect(folded.get('Foo')).toBe('Foo');
+    expect(folded.get('foo')).toMatch(/^foo%~[0-9a-f]{8}$/);
   });
 
   it('excluding "foo" leaves "Foo"', () => {
