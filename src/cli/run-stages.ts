@@ -77,7 +77,7 @@ async function backup(config: AppConfig, log: Logger, opts: RunOptions): Promise
     if (report.mailboxes.some((m) => m.folders.some((f) => f.diskFull))) {
       log.error('The disk of the process folder is full: no archive was made, nothing was cleaned and no old archive was deleted');
     } else if (!report.interrupted) {
-      report.archive = await archiveStage(config, report, { dryRun: opts.dryRun, someMailboxesOnly: opts.only.length > 0, signal: controller.signal, onEvent: (e) => log.log(e.level, e.message) });
+      report.archive = await archiveStage(config, report, { dryRun: opts.dryRun, someMailboxesOnly: report.mailboxes.length < config.mailboxes.length, signal: controller.signal, onEvent: (e) => log.log(e.level, e.message) });
       report.interrupted = controller.signal.aborted;
     }
     log.info(`Summary\n${summaryTable(report)}`);

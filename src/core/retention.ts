@@ -44,12 +44,11 @@ const NAME = /^backup-(\d{4})-(\d\d)-(\d\d)_(\d\d)(\d\d)(\d\d)(?:(\d{6})|-([2-9]
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /**
- * What to do with a `backup-….zip.partial` in the output folder. `own`: the seconds (archive
- * names without `.zip`) of archives this process folder's runs started. Pure.
+ * What to do with a `backup-….zip.partial` in the output folder. `own`: the `.partial` names this
+ * process folder's runs created and never finished (archiving-note.ts). Pure.
  */
 export function partialVerdict(name: string, mtime: Date | undefined, own: ReadonlySet<string>, now: Date, staleAfterMs: number): 'ours' | 'stale' | 'keep' {
-  const stamp = /^(backup-\d{4}-\d\d-\d\d_\d{6})(?:-\d+)?\.zip\.partial$/.exec(name)?.[1];
-  if (stamp !== undefined && own.has(stamp)) return 'ours';
+  if (own.has(name)) return 'ours';
   if (mtime && now.getTime() - mtime.getTime() > staleAfterMs) return 'stale';
   return 'keep';
 }

@@ -8,8 +8,7 @@ import type { ExpectedEntries } from '../io/archive-verify.js';
 import { collectNow } from '../io/memory.js';
 import type { FileList } from '../io/process-tree.js';
 import { forgetArchiving, noteArchiving, readArchiving } from '../io/archiving-note.js';
-import { archiveFileName } from '../core/retention.js';
-import { addWarnings, rollArchives, type StageEvent } from './rolling.js';
+import { addWarnings, rollArchives, tidyPartials, type StageEvent } from './rolling.js';
 
 export type { StageEvent } from './rolling.js';
 
@@ -35,16 +34,15 @@ export async function archiveStage(config: AppConfig, report: RunReport, opts: A
   const result: ArchiveReport = { entries: 0, bytes: 0, archiveBytes: 0, seconds: 0, verified: false };
   const finish = () => ((result.seconds = (Date.now() - started) / 1000), result);
   const hold = rollingHold(config, report, opts.someMailboxesOnly ?? false);
-  // Read before cleaning, which removes the state folder it is kept in.
-  const ownArchives = await readArchiving(config.processFolder);
   const roll = async (newArchive: string | undefined, dryRun: boolean) => {
+    // Read after this run's own archive is committed or discarded, and forgotten.
+    const ownArchives = await readArchiving(config.processFolder);
     if (hold) {
+      await tidyPartials(config, { now, dryRun, emit, result, ownArchives });
       emit({ level: hold.level, message: `Rolling skipped: ${hold.why}; old archives are left as they are` });
       return { method: config.rollingMethod, removed: [], kept: [], skipped: hold.why };
     }
-    const rolling = await rollArchives(config, { now, dryRun, newArchive, emit, result, ownArchives });
-    if (!dryRun && !rolling.skipped) await forgetArchiving(config.processFolder).catch(() => undefined);
-    return rolling;
+    return rollArchives(config, { now, dryRun, newArchive, emit, result, ownArchives });
   };
   if (opts.dryRun) {
     result.rolling = await roll('next', true);
@@ -108,8 +106,11 @@ export function rollingHold(config: Pick<AppConfig, 'archiveToZip' | 'cleanProce
 
 async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: ArchiveStageOptions, result: ArchiveReport, emit: (e: StageEvent) => void): Promise<void> {
   const [{ commitArchive, discardArchive, reserveArchive, writeArchive }, { verifyArchive }] = await Promise.all([import('../io/archive-writer.js'), import('../io/archive-verify.js')]);
-  await noteArchiving(config.processFolder, archiveFileName(now).slice(0, -'.zip'.length));
-  const reservation: Reservation = await reserveArchive(config.outputFolder, now);
+  const reservation: Reservation = await reserveArchive(config.outputFolder, now, {
+    claim: (name) => noteArchiving(config.processFolder, name),
+    release: (name) => forgetArchiving(config.processFolder, [name]),
+  });
+  const done = () => forgetArchiving(config.processFolder, [path.basename(reservation.partialPath)]).catch(() => undefined);
   try {
     emit({ level: 'info', message: `Archive: ${files.length} files (${formatBytes(files.totalBytes)}) into ${reservation.finalPath}` });
     const written = await writeArchive(reservation.partialPath, config.processFolder, files, { compressionLevel: config.zipCompressionLevel, signal: opts.signal });
@@ -128,11 +129,13 @@ async function makeArchive(config: AppConfig, files: FileList, now: Date, opts: 
       throw new Error(`the archive did not verify, so it was deleted (${check.problems.slice(0, 3).join('; ')}${check.problems.length > 3 ? '; …' : ''}). Check the disk of ${config.outputFolder}`);
     }
     await commitArchive(reservation);
+    await done();
     Object.assign(result, { path: reservation.finalPath, entries: check.entries, bytes: check.bytes, archiveBytes: check.archiveBytes, verified: true });
     const how = config.verifyArchive ? 'every entry read back, CRCs match' : 'central directory checked';
     emit({ level: 'info', message: `Archive ${reservation.finalPath}: ${check.entries} entries, ${formatBytes(check.bytes)} → ${formatBytes(check.archiveBytes)}, verified (${how})` });
   } catch (err) {
     await discardArchive(reservation);
+    await done();
     throw err;
   }
 }

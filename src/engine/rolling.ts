@@ -2,9 +2,10 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { AppConfig } from '../core/config-types.js';
 import type { ArchiveReport } from '../core/report.js';
-import { archiveFileName, partialVerdict, planRetention, type RetentionPolicy } from '../core/retention.js';
+import { archiveFileName, partialVerdict, planRetention, type ArchiveFile, type RetentionPolicy } from '../core/retention.js';
 import { describeError } from '../core/errors.js';
 import { listOutputFolder, removeArchives } from '../io/output-folder.js';
+import { forgetArchiving } from '../io/archiving-note.js';
 
 export interface StageEvent {
   level: 'info' | 'warn' | 'error' | 'debug';
@@ -13,6 +14,44 @@ export interface StageEvent {
 
 export type Rolling = NonNullable<ArchiveReport['rolling']>;
 
+export type TidyOptions = Pick<RollOptions, 'now' | 'dryRun' | 'emit' | 'result' | 'ownArchives'>;
+
+/**
+ * The `.partial` files in the output folder. This run holds the process folder's lock and has
+ * finished its own archive, so one this folder's runs noted is a dead run's. Any other may be
+ * another configuration's archive being written into the same output folder: deleted only once
+ * stale. Runs also when rolling waits: a leftover is no archive.
+ */
+export async function tidyPartials(config: AppConfig, opts: TidyOptions, listed?: ArchiveFile[]): Promise<void> {
+  let partials = listed;
+  try {
+    partials ??= (await listOutputFolder(config.outputFolder)).partials;
+  } catch {
+    return;
+  }
+  const gone: string[] = [...opts.ownArchives].filter((n) => !partials.some((p) => p.name === n));
+  for (const p of partials) {
+    const verdict = partialVerdict(p.name, p.mtime, opts.ownArchives, opts.now, config.lockStaleMs);
+    if (verdict === 'keep') {
+      opts.emit({ level: 'info', message: `left ${p.name} alone: another configuration may be writing it into this output folder (it is deleted once untouched for ${Math.round(config.lockStaleMs / 3_600_000)} h, lockStaleHours)` });
+      continue;
+    }
+    const why = verdict === 'ours' ? 'left over from an interrupted run' : 'left over from an interrupted run long ago';
+    if (opts.dryRun) {
+      opts.emit({ level: 'info', message: `would delete ${p.name}, ${why}` });
+      continue;
+    }
+    try {
+      await fs.promises.rm(path.join(config.outputFolder, p.name), { force: true });
+      opts.emit({ level: 'info', message: `deleted ${p.name}, ${why}` });
+      if (verdict === 'ours') gone.push(p.name);
+    } catch (err) {
+      addWarnings(opts.result, [`cannot delete ${p.name}, ${why} (${describeError(err)})`], opts.emit);
+    }
+  }
+  if (!opts.dryRun) await forgetArchiving(config.processFolder, gone).catch(() => undefined);
+}
+
 export interface RollOptions {
   now: Date;
   dryRun: boolean;
@@ -20,7 +59,7 @@ export interface RollOptions {
   newArchive: string | 'next' | undefined;
   emit: (e: StageEvent) => void;
   result: ArchiveReport;
-  /** Archives this process folder's runs started (archiving-note.ts): their `.partial` files are dead runs'. */
+  /** `.partial` names this process folder's runs created and never finished (archiving-note.ts). */
   ownArchives: ReadonlySet<string>;
 }
 
@@ -47,27 +86,7 @@ export async function rollArchives(config: AppConfig, opts: RollOptions): Promis
     rolling.skipped = 'the output folder cannot be listed';
     return rolling;
   }
-  // This run holds the process folder's lock and has renamed its own archive, so a .partial of
-  // an archive this folder's runs started is a dead run's. Any other may be another configuration's
-  // archive being written into the same output folder: deleted only once it is stale.
-  for (const p of listing.partials) {
-    const verdict = partialVerdict(p.name, p.mtime, opts.ownArchives, opts.now, config.lockStaleMs);
-    if (verdict === 'keep') {
-      opts.emit({ level: 'info', message: `left ${p.name} alone: another configuration may be writing it into this output folder (it is deleted once untouched for ${Math.round(config.lockStaleMs / 3_600_000)} h, lockStaleHours)` });
-      continue;
-    }
-    const why = verdict === 'ours' ? 'left over from an interrupted run' : 'left over from an interrupted run long ago';
-    if (opts.dryRun) {
-      opts.emit({ level: 'info', message: `would delete ${p.name}, ${why}` });
-      continue;
-    }
-    try {
-      await fs.promises.rm(path.join(config.outputFolder, p.name), { force: true });
-      opts.emit({ level: 'info', message: `deleted ${p.name}, ${why}` });
-    } catch (err) {
-      addWarnings(opts.result, [`cannot delete ${p.name}, ${why} (${describeError(err)})`], opts.emit);
-    }
-  }
+  await tidyPartials(config, opts, listing.partials);
   const justWritten = opts.newArchive === 'next' ? archiveFileName(opts.now) : opts.newArchive;
   const archives = opts.newArchive === 'next' && justWritten ? [...listing.archives, { name: justWritten }] : listing.archives;
   const plan = planRetention(archives, policy, opts.now, justWritten);

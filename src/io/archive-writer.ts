@@ -30,23 +30,37 @@ export function zipTime(mtimeMs: number): { mtime: Date; dosTimeOnly: boolean } 
 }
 
 /**
+ * Told each `.partial` name before it is created (claim: true if it was not noted yet) and, for a
+ * name it noted, when it turns out not to be ours after all (release).
+ */
+export interface PartialNote {
+  claim(name: string): Promise<boolean>;
+  release(name: string): Promise<void>;
+}
+
+/**
  * Claims the next free `backup-…[-n].zip` by creating its `.partial` exclusively. Whoever makes an
  * archive holds its `.partial` until the rename, so two runs in the same second cannot both take a
  * name, and a leftover `.partial` only costs a suffix.
  */
-export async function reserveArchive(outputFolder: string, now: Date): Promise<Reservation> {
+export async function reserveArchive(outputFolder: string, now: Date, note?: PartialNote): Promise<Reservation> {
   await fs.promises.mkdir(outputFolder, { recursive: true, mode: 0o700 });
   for (let seq = 1; seq <= 999; seq++) {
     const finalPath = path.join(outputFolder, archiveFileName(now, seq));
     const partialPath = `${finalPath}${PARTIAL_SUFFIX}`;
+    const name = path.basename(partialPath);
+    const claimed = (await note?.claim(name)) ?? false;
     try {
       await (await fs.promises.open(partialPath, 'wx', 0o600)).close();
     } catch (err) {
+      // Another run's: not ours to delete later (unless a dead run of this folder noted it).
+      if (claimed) await note?.release(name);
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw err;
     }
     if (!fs.existsSync(finalPath)) return { finalPath, partialPath };
     await fs.promises.rm(partialPath, { force: true });
+    if (claimed) await note?.release(name);
   }
   throw new Error(`${outputFolder} already holds 999 archives named for this second: remove the leftover backup-*.zip.partial files there.`);
 }

@@ -87,6 +87,18 @@ describe('rolling holds', () => {
     expect(await mailboxesIn(ws)).toEqual(new Set([A.address, B.address]));
   }, 120_000);
 
+  it('with cleanProcessFolder, --mailbox naming every mailbox is a complete run: it rolls', async () => {
+    const ws = workspace({ archiveToZip: 'True', cleanProcessFolder: 'True', rollingMethod: "'ITEMS'", deleteBackupsItemsToKeep: '1' });
+    for (let night = 0; night < 2; night++) {
+      if (night > 0) await nextSecond();
+      const r = await runCli(['--config', ws.configPath, '--mailbox', A.address, '--mailbox', B.address]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('Rolling skipped');
+    }
+    expect(archives(ws)).toHaveLength(1);
+    expect(await mailboxesIn(ws)).toEqual(new Set([A.address, B.address]));
+  }, 120_000);
+
   it('without cleanProcessFolder a failing mailbox does not stop rolling: the new archive still has its earlier files', async () => {
     const ws = workspace({ archiveToZip: 'True', rollingMethod: "'ITEMS'", deleteBackupsItemsToKeep: '1' });
     expect((await runCli(['--config', ws.configPath])).code).toBe(0);

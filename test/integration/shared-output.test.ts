@@ -13,10 +13,11 @@ const HOUR = 3_600_000;
 const NOW = new Date(2024, 4, 10, 2, 0, 0);
 
 describe('partialVerdict: which .partial files a run deletes', () => {
-  const own = new Set(['backup-2024-05-09_020000']);
+  const own = new Set(['backup-2024-05-09_020000.zip.partial', 'backup-2024-05-09_020000-2.zip.partial']);
   it.each<[string, string, Date | undefined, 'ours' | 'stale' | 'keep']>([
     ["this process folder's, just killed", 'backup-2024-05-09_020000.zip.partial', new Date(NOW.getTime() - 1000), 'ours'],
     ["this process folder's, with a suffix", 'backup-2024-05-09_020000-2.zip.partial', NOW, 'ours'],
+    ["another's, of the same second as ours", 'backup-2024-05-09_020000-3.zip.partial', NOW, 'keep'],
     ["another's, being written", 'backup-2024-05-10_015959.zip.partial', new Date(NOW.getTime() - 1000), 'keep'],
     ["another's, untouched for 11 h", 'backup-2024-05-09_150000.zip.partial', new Date(NOW.getTime() - 11 * HOUR), 'keep'],
     ["another's, untouched for 13 h", 'backup-2024-05-09_130000.zip.partial', new Date(NOW.getTime() - 13 * HOUR), 'stale'],
@@ -45,9 +46,7 @@ describe('two configurations sharing one output folder', () => {
     fs.writeFileSync(eml, 'Subject: s\r\n\r\nb\r\n');
     // X's own earlier run was killed while writing its archive yesterday.
     const yesterday = new Date(Date.now() - 24 * HOUR);
-    await noteArchiving(procX, 'backup-x-never-matches');
-    await noteArchiving(procX, `backup-${stamp(yesterday)}`);
-    const dead = await reserveArchive(out, yesterday);
+    const dead = await reserveArchive(out, yesterday, { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
     // Configuration Y (its own process folder and lock) is writing its archive right now.
     const y = await reserveArchive(out, new Date(Date.now() - 5000));
     const events: string[] = [];
@@ -59,12 +58,67 @@ describe('two configurations sharing one output folder', () => {
     expect(events.some((e) => e.startsWith(`left ${path.basename(y.partialPath)} alone: another configuration may be writing it`))).toBe(true);
     await commitArchive(y);
     expect(fs.existsSync(y.finalPath)).toBe(true);
-    // Rolling has seen the output folder: the note is gone.
+    // Its own archive committed and the dead run's deleted: nothing is noted any more.
+    expect(fs.existsSync(path.join(procX, '.imap-backup-tool', 'archiving'))).toBe(false);
+  });
+
+  it("another configuration's archive of the same second is never taken for ours, also after a night on which rolling waited", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
+    const out = path.join(root, 'output');
+    const procX = path.join(root, 'procX');
+    const putMail = (n: string) => {
+      const eml = path.join(procX, 'a@x.test', 'INBOX', `${n.repeat(32)}__s__01-Jan-2024-000000.eml`);
+      fs.mkdirSync(path.dirname(eml), { recursive: true });
+      fs.writeFileSync(eml, `Subject: ${n}\r\n\r\nb\r\n`);
+    };
+    const night = (failed: boolean): RunReport => ({
+      ...report, mailboxes: [{ mailbox: 'a@x.test', ok: !failed, ...(failed ? { error: 'login refused' } : {}), folders: [], seconds: 0 }],
+    });
+    const cleaning = { ...config(root, procX, out), cleanProcessFolder: true };
+    // X and Y start archiving in the same second S: Y takes the plain name, X the -2.
+    const S = new Date(Math.floor((Date.now() - 60_000) / 1000) * 1000);
+    putMail('a');
+    const y = await reserveArchive(out, S);
+    const held = await archiveStage(cleaning, night(true), { dryRun: false, now: S });
+    expect(held.verified).toBe(true);
+    expect(path.basename(held.path as string)).toMatch(/-2\.zip$/);
+    expect(held.rolling?.skipped).toMatch(/not fully backed up/);
+    expect(fs.existsSync(path.join(procX, '.imap-backup-tool', 'archiving'))).toBe(false);
+    // The admin fixes the password and runs X again while Y is still writing.
+    putMail('b');
+    const again = await archiveStage(cleaning, night(false), { dryRun: false });
+    expect(again.verified).toBe(true);
+    expect(fs.existsSync(y.partialPath)).toBe(true);
+    await commitArchive(y);
+  });
+
+  it("a run in the same second as this folder's killed run still takes that run's .partial for a dead one (seen in the kill test)", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
+    const out = path.join(root, 'output');
+    const procX = path.join(root, 'procX');
+    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'d'.repeat(32)}__s__01-Jan-2024-000000.eml`);
+    fs.mkdirSync(path.dirname(eml), { recursive: true });
+    fs.writeFileSync(eml, 'Subject: d\r\n\r\nb\r\n');
+    const S = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const dead = await reserveArchive(out, S, { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
+    const r = await archiveStage(config(root, procX, out), report, { dryRun: false, now: S });
+    expect(path.basename(r.path as string)).toMatch(/-2\.zip$/);
+    expect(fs.existsSync(dead.partialPath)).toBe(false);
+    expect(fs.existsSync(path.join(procX, '.imap-backup-tool', 'archiving'))).toBe(false);
+  });
+
+  it('a dead run of this process folder leaves a .partial that is deleted even on a night on which rolling waits', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
+    const out = path.join(root, 'output');
+    const procX = path.join(root, 'procX');
+    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'c'.repeat(32)}__s__01-Jan-2024-000000.eml`);
+    fs.mkdirSync(path.dirname(eml), { recursive: true });
+    fs.writeFileSync(eml, 'Subject: c\r\n\r\nb\r\n');
+    const dead = await reserveArchive(out, new Date(Date.now() - HOUR), { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
+    const failedNight: RunReport = { ...report, mailboxes: [{ mailbox: 'a@x.test', ok: false, error: 'login refused', folders: [], seconds: 0 }] };
+    const r = await archiveStage({ ...config(root, procX, out), cleanProcessFolder: true }, failedNight, { dryRun: false });
+    expect(r.rolling?.skipped).toMatch(/not fully backed up/);
+    expect(fs.existsSync(dead.partialPath)).toBe(false);
     expect(fs.existsSync(path.join(procX, '.imap-backup-tool', 'archiving'))).toBe(false);
   });
 });
-
-function stamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
