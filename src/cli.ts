@@ -1,4 +1,5 @@
-import { defineCommand, runCommand, renderUsage, type CommandDef } from 'citty';
+import { defineCommand, runCommand, renderUsage, type ArgsDef, type CommandDef } from 'citty';
+import { argProblem } from './cli/arg-check.js';
 import { describeError } from './core/errors.js';
 import { ConfigError } from './core/errors.js';
 import { EXIT, exitCodeForError, wasReported } from './cli/exit-codes.js';
@@ -43,13 +44,15 @@ async function cli(argv: string[]): Promise<number> {
     // Dispatched here rather than by citty, which drops a subcommand's return value (our exit code).
     const sub = await loadSubCommand(rawArgs[0] as string);
     if (!sub) throw Object.assign(new Error(`Unknown command "${rawArgs[0]}"`), { name: 'CLIError' });
+    const problem = argProblem(rawArgs.slice(1), (sub.args ?? {}) as ArgsDef);
+    if (problem) throw Object.assign(new Error(problem), { name: 'CLIError' });
     const { result } = await runCommand(sub, { rawArgs: rawArgs.slice(1) });
     return typeof result === 'number' ? result : EXIT.ok;
   } catch (err) {
     const verbose = argv.includes('--verbose');
     if (err instanceof ConfigError || (err as { name?: string })?.name === 'CLIError') {
       process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-      if (!(err instanceof ConfigError)) process.stderr.write(`Run "imap-backup-tool --help" for the commands and flags.\n`);
+      if (!(err instanceof ConfigError)) process.stderr.write(`Run "imap-backup-tool ${rawArgs[0] && !rawArgs[0].startsWith('-') ? `${rawArgs[0]} ` : ''}--help" for the commands and flags.\n`);
       return EXIT.config;
     }
     if (!wasReported(err)) process.stderr.write(`${describeError(err)}\n`);

@@ -144,7 +144,7 @@ function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx
   if (!env) return text;
   const name = env[1] ?? '';
   const value = ctx.env[name];
-  if (value === undefined || value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set`);
+  if (value === undefined || value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set for the account this runs as (a scheduled task as SYSTEM sees only system variables: setx /M ${name} …), or use passwordFile`);
   return value ?? '';
 }
 

@@ -105,8 +105,9 @@ export function cronQuote(arg: string): string {
 
 export function cronLine(s: ScheduleSpec): string {
   const cmd = words(s).map(cronQuote).join(' ');
-  // The tool writes its own log file (and mails it); cron would otherwise mail the console output too.
-  return `${s.minute} ${s.hour} * * * ${cmd} >/dev/null 2>&1`;
+  // The tool writes its own log file (and mails it), so cron need not mail the console's output;
+  // but errors stay for cron to mail: a configuration error stops a run before any log or mail.
+  return `${s.minute} ${s.hour} * * * ${cmd} >/dev/null`;
 }
 
 const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -22,6 +22,10 @@ export function mailboxAdvice(mb: MailboxConfig, err: unknown): string {
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `the host name ${mb.host} cannot be resolved: check imapHost of ${mb.address}`;
   const text = describeError(err);
   if (e?.code === 'GREETING_TIMEOUT' && mb.tls !== 'implicit') return `${where} sent no greeting: if this port expects TLS from the start (like 993), set tls: implicit for ${mb.address}`;
+  // OpenSSL's answer to a server that greets in plain text where TLS was expected.
+  if (mb.tls === 'implicit' && /WRONG_VERSION_NUMBER|wrong version number|packet length too long|unknown protocol/i.test(text)) {
+    return `${where} does not speak TLS from the start: set imapPort to its TLS port (993), or keep this port with tls: starttls for ${mb.address}`;
+  }
   if (/certificate|self[- ]signed|CERT_|unable to verify/i.test(text)) {
     return `the TLS certificate of ${where} is not trusted (${text}): give its CA with tlsCaFile, or set tlsRejectUnauthorized: false if you accept the risk`;
   }

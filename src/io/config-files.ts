@@ -80,16 +80,25 @@ function readYaml(file: string): unknown {
 const TEXT_KEYS = new Set(['password', 'user', 'clientId', 'clientSecret', 'refreshToken', 'tenantId']);
 
 /**
- * `password: 00731234` is the number 731234 to YAML, and `password: true` a boolean: for these
- * keys the value is the text as written, so a login does not fail on a password the file has right.
+ * `password: 00731234` is the number 731234 to YAML, `password: true` a boolean, `*Secret1` an
+ * alias (whose error would print most of the password), `&Sec x` the text `x` and `!Secret1` an
+ * empty tagged value: for these keys the value is the text as written, so a login does not fail,
+ * nor a message show, a password the file has right.
  */
 function keepTextAsWritten(doc: YAML.Document): void {
   YAML.visit(doc, {
     Pair(_, pair) {
       const { key, value } = pair;
       if (!YAML.isScalar(key) || typeof key.value !== 'string' || !TEXT_KEYS.has(key.value)) return;
-      if (!YAML.isScalar(value) || value.type !== 'PLAIN' || typeof value.value === 'string' || value.value === null) return;
-      if (typeof value.source === 'string' && value.source !== '') value.value = value.source;
+      if (YAML.isAlias(value)) {
+        pair.value = new YAML.Scalar(`*${value.source}`);
+        return;
+      }
+      if (!YAML.isScalar(value) || value.type !== 'PLAIN') return;
+      const written = typeof value.source === 'string' ? value.source : '';
+      const prefix = [value.anchor === undefined ? '' : `&${value.anchor}`, value.tag?.startsWith('!') && !value.tag.startsWith('!!') ? value.tag : ''].filter(Boolean).join(' ');
+      if (prefix !== '') value.value = written === '' ? prefix : `${prefix} ${written}`;
+      else if (typeof value.value !== 'string' && value.value !== null && written !== '') value.value = written;
     },
   });
 }

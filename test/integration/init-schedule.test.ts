@@ -46,7 +46,7 @@ describe('schedule', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`ExecStart="${process.execPath}" "${CLI}" --config "${path.join(dir, 'configuration.yml')}"`);
     expect(r.stdout).toContain('OnCalendar=*-*-* 04:05:00');
-    expect(r.stdout).toContain(`5 4 * * * ${process.execPath} ${CLI} --config ${path.join(dir, 'configuration.yml')} >/dev/null 2>&1`);
+    expect(r.stdout).toContain(`5 4 * * * ${process.execPath} ${CLI} --config ${path.join(dir, 'configuration.yml')} >/dev/null`);
     expect(r.stdout).toContain('systemctl enable --now imap-backup-tool.timer');
   });
 

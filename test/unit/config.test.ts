@@ -60,6 +60,10 @@ describe('loading the original tool files unchanged', () => {
     ['12345678', '12345678'],
     ['true', 'true'],
     ["'007'", '007'],
+    ['*Secret1', '*Secret1'],
+    ['&Sec x', '&Sec x'],
+    ['!Secret1', '!Secret1'],
+    ['!Se x', '!Se x'],
   ])('an unquoted password %s is the text as written, not what YAML makes of it', (written, want) => {
     const mailboxes = `a@x.org:\n  password: ${written}\n  imapHost: h\n  imapFolder: INBOX\n`;
     const config = ORIGINAL_CONFIG.replace(/mailNotification:[\s\S]*$/, `mailNotification:\n  send_notification: True\n  server: smtp.x.org\n  user: 0042\n  password: ${written}\n  from: a@x.org\n  to: b@x.org\n`);

@@ -101,7 +101,7 @@ describe('systemd', () => {
 
 describe('cron and launchd', () => {
   it('cron: minute hour, shell-quoted words, % escaped', () => {
-    expect(cronLine(LINUX)).toBe("30 2 * * * '/opt/mail backup/imap-backup-tool-linux-x64' --config '/opt/mail backup/configuration.yml' >/dev/null 2>&1");
+    expect(cronLine(LINUX)).toBe("30 2 * * * '/opt/mail backup/imap-backup-tool-linux-x64' --config '/opt/mail backup/configuration.yml' >/dev/null");
     expect(cronQuote("/o'k/50%")).toBe("'/o'\\''k/50\\%'");
     expect(cronQuote('/plain/path.yml')).toBe('/plain/path.yml');
   });
