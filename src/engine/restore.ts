@@ -38,12 +38,15 @@ interface Planned {
 
 /** Which local folders the --folder values pick; none picked is the user's mistake, said before connecting. */
 export function selectSourceFolders(source: RestoreSource, filters: string[]): SourceFolder[] {
-  const picked = source.folders.filter((f) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), filters));
-  if (picked.length === 0 && filters.length > 0) {
+  const picks = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen);
+  // Each --folder must pick something: a misspelled one beside a good one would otherwise
+  // restore less than asked, and say OK.
+  const unmatched = filters.filter((filter) => !source.folders.some((f) => picks(f, [filter])));
+  if (unmatched.length > 0) {
     const names = source.folders.map((f) => f.local.map(unescapeSegment).join('/')).join(', ');
-    throw new RestoreUsageError(`--folder ${filters.join(', ')} matches no folder of ${source.where}; it has ${names || 'no messages'} (use X/* for a folder and all below it)`);
+    throw new RestoreUsageError(`--folder ${unmatched.join(', ')} matches no folder of ${source.where}; it has ${names || 'no messages'} (use X/* for a folder and all below it)`);
   }
-  return picked;
+  return source.folders.filter((f) => picks(f, filters));
 }
 
 /** Restores one mailbox's backup into `job.mailbox`; a failing folder does not stop the others. */

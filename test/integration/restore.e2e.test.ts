@@ -187,5 +187,9 @@ describe('restore', () => {
     const folder = await restore('--from', ws.processFolder, '--mailbox-from', A, '--to', D, '--folder', 'Nope');
     expect(folder.code).toBe(2);
     expect(folder.stdout + folder.stderr).toContain('matches no folder');
+    // A misspelled --folder beside a good one (found in review: restored the good one, said OK).
+    const oneWrong = await restore('--from', ws.processFolder, '--mailbox-from', A, '--to', D, '--folder', 'INBOX', '--folder', 'Nope', '--dry-run');
+    expect(oneWrong.code).toBe(2);
+    expect(oneWrong.stdout + oneWrong.stderr).toContain('--folder Nope matches no folder');
   }, 60_000);
 });
