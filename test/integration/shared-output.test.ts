@@ -12,6 +12,19 @@ import { noteArchiving } from '../../src/io/archiving-note.js';
 const HOUR = 3_600_000;
 const NOW = new Date(2024, 4, 10, 2, 0, 0);
 
+/** A root with an output folder and configuration X's process folder, holding one message per letter. */
+function place(...letters: string[]): { root: string; out: string; procX: string; putMail: (c: string) => void } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
+  const procX = path.join(root, 'procX');
+  const putMail = (c: string) => {
+    const eml = path.join(procX, 'a@x.test', 'INBOX', `${c.repeat(32)}__s__01-Jan-2024-000000.eml`);
+    fs.mkdirSync(path.dirname(eml), { recursive: true });
+    fs.writeFileSync(eml, `Subject: ${c}\r\n\r\nb\r\n`);
+  };
+  for (const c of letters) putMail(c);
+  return { root, out: path.join(root, 'output'), procX, putMail };
+}
+
 describe('partialVerdict: which .partial files a run deletes', () => {
   const own = new Set(['backup-2024-05-09_020000.zip.partial', 'backup-2024-05-09_020000-2.zip.partial']);
   it.each<[string, string, Date | undefined, 'ours' | 'stale' | 'keep']>([
@@ -38,12 +51,7 @@ describe('two configurations sharing one output folder', () => {
   const report: RunReport = { startedAt: new Date(), finishedAt: new Date(), dryRun: false, interrupted: false, mailboxes: [] };
 
   it("a run leaves the other configuration's archive in progress alone, and deletes its own dead run's", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
-    const out = path.join(root, 'output');
-    const procX = path.join(root, 'procX');
-    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'a'.repeat(32)}__s__01-Jan-2024-000000.eml`);
-    fs.mkdirSync(path.dirname(eml), { recursive: true });
-    fs.writeFileSync(eml, 'Subject: s\r\n\r\nb\r\n');
+    const { root, out, procX } = place('a');
     // X's own earlier run was killed while writing its archive yesterday.
     const yesterday = new Date(Date.now() - 24 * HOUR);
     const dead = await reserveArchive(out, yesterday, { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
@@ -63,14 +71,7 @@ describe('two configurations sharing one output folder', () => {
   });
 
   it("another configuration's archive of the same second is never taken for ours, also after a night on which rolling waited", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
-    const out = path.join(root, 'output');
-    const procX = path.join(root, 'procX');
-    const putMail = (n: string) => {
-      const eml = path.join(procX, 'a@x.test', 'INBOX', `${n.repeat(32)}__s__01-Jan-2024-000000.eml`);
-      fs.mkdirSync(path.dirname(eml), { recursive: true });
-      fs.writeFileSync(eml, `Subject: ${n}\r\n\r\nb\r\n`);
-    };
+    const { root, out, procX, putMail } = place();
     const night = (failed: boolean): RunReport => ({
       ...report, mailboxes: [{ mailbox: 'a@x.test', ok: !failed, ...(failed ? { error: 'login refused' } : {}), folders: [], seconds: 0 }],
     });
@@ -93,12 +94,7 @@ describe('two configurations sharing one output folder', () => {
   });
 
   it("a run in the same second as this folder's killed run still takes that run's .partial for a dead one (seen in the kill test)", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
-    const out = path.join(root, 'output');
-    const procX = path.join(root, 'procX');
-    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'d'.repeat(32)}__s__01-Jan-2024-000000.eml`);
-    fs.mkdirSync(path.dirname(eml), { recursive: true });
-    fs.writeFileSync(eml, 'Subject: d\r\n\r\nb\r\n');
+    const { root, out, procX } = place('d');
     const S = new Date(Math.floor(Date.now() / 1000) * 1000);
     const dead = await reserveArchive(out, S, { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
     const r = await archiveStage(config(root, procX, out), report, { dryRun: false, now: S });
@@ -108,12 +104,7 @@ describe('two configurations sharing one output folder', () => {
   });
 
   it('a dead run of this process folder leaves a .partial that is deleted even on a night on which rolling waits', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-shared-'));
-    const out = path.join(root, 'output');
-    const procX = path.join(root, 'procX');
-    const eml = path.join(procX, 'a@x.test', 'INBOX', `${'c'.repeat(32)}__s__01-Jan-2024-000000.eml`);
-    fs.mkdirSync(path.dirname(eml), { recursive: true });
-    fs.writeFileSync(eml, 'Subject: c\r\n\r\nb\r\n');
+    const { root, out, procX } = place('c');
     const dead = await reserveArchive(out, new Date(Date.now() - HOUR), { claim: (n) => noteArchiving(procX, n), release: async () => undefined });
     const failedNight: RunReport = { ...report, mailboxes: [{ mailbox: 'a@x.test', ok: false, error: 'login refused', folders: [], seconds: 0 }] };
     const r = await archiveStage({ ...config(root, procX, out), cleanProcessFolder: true }, failedNight, { dryRun: false });
