@@ -36,8 +36,10 @@ export interface CommandContext {
   config: AppConfig;
 }
 
-export function loadContext(args: { config?: string | undefined; verbose?: boolean | undefined }, log = new Logger(!!args.verbose)): CommandContext {
+/** `warn`: false for `run`, which says the warnings in its log, after it may have started again. */
+export function loadContext(args: { config?: string | undefined; verbose?: boolean | undefined }, log = new Logger(!!args.verbose), warn = true): CommandContext {
   const config = loadConfig(locateConfig(args.config, binaryDir()));
   log.addSecrets(config.secrets);
+  if (warn) for (const w of config.warnings ?? []) log.warn(w);
   return { log, config };
 }

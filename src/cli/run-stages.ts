@@ -31,6 +31,7 @@ export async function runStages(config: AppConfig, log: Logger, opts: RunOptions
     // Inside the try: a logs folder that cannot be used is a crash the notification reports.
     if (!opts.dryRun) openLog(log, config.logsFolder);
     log.info(`imap-backup-tool ${VERSION}: ${opts.dryRun ? 'dry run, nothing is written' : 'backup'} with ${config.configPath}`);
+    for (const w of config.warnings ?? []) log.warn(w);
     report = await backup(config, log, opts);
   } catch (err) {
     // Any crash after the configuration was read still reaches the log (and the notification).

@@ -13,7 +13,7 @@ export default defineCommand({
   args: { ...sharedArgs, ...mailboxArgs },
   async run({ args, rawArgs }) {
     const log = await Logger.create(args.verbose);
-    const { config } = loadContext(args, log);
+    const { config } = loadContext(args, log, false);
     const opts = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'], verbose: args.verbose };
     // Before the log, the lock and any connection: a restart keeps nothing else.
     if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config, opts.only) })) startAgainForMalloc();

@@ -87,4 +87,6 @@ export interface AppConfig {
   mailboxes: MailboxConfig[];
   /** Every secret in the configuration, so logs and mails can redact them. */
   secrets: string[];
+  /** What the admin should hear about the files without it stopping the run (unknown keys). */
+  warnings?: string[];
 }

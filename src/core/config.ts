@@ -1,3 +1,4 @@
+import { unknownKeys } from './config-keys.js';
 import path from 'node:path';
 import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
 import { FieldReader, isRecord } from './config-reader.js';
@@ -65,6 +66,7 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const mr = new FieldReader(raw.mailboxListPath, issues);
   config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
   if (issues.length > 0) throw new ConfigError(issues);
+  config.warnings = unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) });
   return config;
 }
 

@@ -22,3 +22,18 @@ it('tls: implicit against the plain IMAP port says what to set', async () => {
   expect(r.stdout + r.stderr).toContain(`127.0.0.1:${server.imapPort} does not speak TLS from the start: set imapPort to its TLS port (993), or keep this port with tls: starttls for tls@example.org`);
   expect(r.stdout + r.stderr).not.toContain('ssl3_get_record');
 });
+
+// Before (found in review): `imapFolders` and `rolingMethod` were ignored without a word.
+it('a misspelled setting is named once, with the key meant, in the run and in check', async () => {
+  const ws = writeWorkspace(server, [{ address: 'tls@example.org', password: 'tls-pw-1' }]);
+  const list = path.join(ws.dir, 'mailboxes_to_backup.yml');
+  fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace('imapFolder:', 'imapFolders:'));
+  fs.writeFileSync(ws.configPath, fs.readFileSync(ws.configPath, 'utf8').replace('rollingMethod:', 'rolingMethod:'));
+  const run = await runCli(['--config', ws.configPath, '--dry-run']);
+  const out = run.stdout + run.stderr;
+  expect(run.code).toBe(0);
+  expect(out.split('tls@example.org.imapFolders is not a setting of the tool, so it is ignored: did you mean imapFolder?')).toHaveLength(2);
+  expect(out).toContain('configuration.yml: storage.rolingMethod is not a setting of the tool, so it is ignored: did you mean rollingMethod?');
+  const check = await runCli(['check', '--config', ws.configPath]);
+  expect(check.stdout + check.stderr).toContain('did you mean imapFolder?');
+});
