@@ -42,6 +42,19 @@ export class FieldReader {
     return value.trim();
   }
 
+  /**
+   * A file or folder path. In double quotes YAML reads `\t`, `\n`, `\b`… as control characters,
+   * so `"c:\backup\temp"` would name another folder without a word: refused with the fix.
+   */
+  path(obj: Record<string, unknown>, key: string, path: string, fallback?: string): string {
+    const value = this.string(obj, key, path, fallback);
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+      this.fail(path, `contains a control character (a tab, a line break or a backspace), most likely from \\t, \\n or \\b between double quotes: put Windows paths in single quotes, e.g. 'c:\\backup\\temp'`);
+      return fallback ?? '';
+    }
+    return value;
+  }
+
   bool(obj: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
     const value = obj[key];
     if (value === undefined || value === null) return fallback;

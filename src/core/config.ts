@@ -36,16 +36,16 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const notify = r.section(raw.main, 'mailNotification', false);
 
   // Read by the loader to find the mailbox list; checked here so a wrong type is reported, not ignored.
-  r.string(common, 'mailboxList', 'common.mailboxList', '');
-  const rootFolder = abs(r.string(common, 'rootFolderFullPath', 'common.rootFolderFullPath', '.'));
+  r.path(common, 'mailboxList', 'common.mailboxList', '');
+  const rootFolder = abs(r.path(common, 'rootFolderFullPath', 'common.rootFolderFullPath', '.'));
   const under = (value: string, sub: string) => (value ? abs(value) : p.join(rootFolder, sub));
   const config: AppConfig = {
     configPath: ctx.configPath,
     mailboxListPath: raw.mailboxListPath,
     rootFolder,
-    logsFolder: under(r.string(common, 'logsFolderFullPath', 'common.logsFolderFullPath', ''), 'logs'),
-    processFolder: under(r.string(storage, 'processFolderFullPath', 'storage.processFolderFullPath', ''), 'process'),
-    outputFolder: under(r.string(storage, 'outputFolderFullPath', 'storage.outputFolderFullPath', ''), 'output'),
+    logsFolder: under(r.path(common, 'logsFolderFullPath', 'common.logsFolderFullPath', ''), 'logs'),
+    processFolder: under(r.path(storage, 'processFolderFullPath', 'storage.processFolderFullPath', ''), 'process'),
+    outputFolder: under(r.path(storage, 'outputFolderFullPath', 'storage.outputFolderFullPath', ''), 'output'),
     archiveToZip: r.bool(storage, 'archiveToZip', 'storage.archiveToZip', true),
     cleanProcessFolder: r.bool(storage, 'cleanProcessFolder', 'storage.cleanProcessFolder', false),
     rollingMethod: r.oneOf(storage, 'rollingMethod', 'storage.rollingMethod', ['DAYS', 'ITEMS'] as const, 'DAYS'),
@@ -115,7 +115,7 @@ function readTls(r: FieldReader, m: Record<string, unknown>, key: string, port: 
 }
 
 function readTlsOptions(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string): TlsOptions {
-  const caFile = r.string(m, 'tlsCaFile', `${key}.tlsCaFile`, '');
+  const caFile = r.path(m, 'tlsCaFile', `${key}.tlsCaFile`, '');
   let ca: string | undefined;
   if (caFile) {
     ca = ctx.readTextFile(abs(caFile));
@@ -126,7 +126,7 @@ function readTlsOptions(r: FieldReader, m: Record<string, unknown>, key: string,
 
 /** `password: '${ENV}'` or `passwordFile: path` keep secrets out of the YAML when the admin wants. */
 function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string): string {
-  const file = r.string(m, 'passwordFile', `${key}.passwordFile`, '');
+  const file = r.path(m, 'passwordFile', `${key}.passwordFile`, '');
   if (file) {
     const text = ctx.readTextFile(abs(file));
     if (text === undefined) r.fail(`${key}.passwordFile`, `cannot read ${abs(file)}; create it with the password as its only line`);

@@ -73,6 +73,16 @@ describe('loading the original tool files unchanged', () => {
     expect(c.notification.user).toBe('0042');
   });
 
+  it.each<[string, string]>([
+    ['outputFolderFullPath', '"c:\\backup\\temp\\new"'],
+    ['processFolderFullPath', '"C:\\new folder"'],
+  ])('a Windows path in double quotes that YAML turns into control characters (%s) is refused with the fix', (key, written) => {
+    const config = ORIGINAL_CONFIG.replace(new RegExp(`${key}: .*`), `${key}: ${written}`);
+    expect(issuesOf(() => loadConfig(writeFiles(config, ORIGINAL_MAILBOXES), {}))).toEqual([
+      `configuration.yml|storage.${key}|contains a control character (a tab, a line break or a backspace), most likely from \\t, \\n or \\b between double quotes: put Windows paths in single quotes, e.g. 'c:\\backup\\temp'`,
+    ]);
+  });
+
   it('takes passwords from the environment and from files', () => {
     const mailboxes = `a@x.org:\n  password: '\${IBT_PW}'\n  imapHost: h\n  imapFolder: INBOX\nb@x.org:\n  passwordFile: 'b.secret'\n  imapHost: h\n`;
     const file = writeFiles(ORIGINAL_CONFIG, mailboxes, { 'b.secret': 's3cret-from-file\n' });
