@@ -25,6 +25,8 @@ export default defineCommand({
   run({ args }) {
     const time = parseTime(args.time);
     if (!time) throw usageError(`--time "${args.time}" is not a time of day; use 24-hour HH:MM, e.g. --time 02:30`);
+    // The name goes unquoted into the printed schtasks lines and into systemd's and launchd's file names.
+    if (!/^[A-Za-z0-9._-]+$/.test(args.name)) throw usageError(`--name "${args.name}" may hold only letters, digits, '.', '_' and '-' (it names a scheduled task, a systemd unit and a launchd job); e.g. --name ${args.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'imap-backup-tool'}`);
     const platform = pickPlatform(args.platform);
     if (args.install && (platform !== 'windows' || process.platform !== 'win32')) {
       throw usageError('--install registers a Windows Task Scheduler job and works on Windows only; elsewhere install the lines printed without it');

@@ -50,6 +50,19 @@ describe('schedule', () => {
     expect(r.stdout).toContain('systemctl enable --now imap-backup-tool.timer');
   });
 
+  // Found in review: `schtasks /Run /TN Mail Backup` and a systemd unit `Mail Backup.timer` were printed.
+  it('refuses a --name that no task, unit and job can share as printed, and suggests one', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'linux', '--name', 'Mail Backup'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--name "Mail Backup" may hold only letters, digits, '.', '_' and '-'`);
+    expect(r.stderr).toContain('e.g. --name Mail-Backup');
+    const ok = await runCli(['schedule', '--platform', 'linux', '--name', 'Mail-Backup'], { cwd: dir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('systemctl enable --now Mail-Backup.timer');
+  });
+
   it('prints schtasks for Windows and explains why --config is absolute', async () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
