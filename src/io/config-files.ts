@@ -64,9 +64,13 @@ function readYaml(file: string): unknown {
   const lines = new LineCounter();
   // logLevel 'error': the library's warnings (a list used as a key…) would reach stderr as Node warnings.
   const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ''), { uniqueKeys: true, prettyErrors: false, lineCounter: lines, logLevel: 'error' });
-  const errors = doc.errors.map((e) => issue(file, `line ${lines.linePos(e.pos[0]).line}`, yamlMessage(e.message)));
-  // One mistake often trips the parser many times over on the same line: say it once.
-  if (errors.length > 0) throw new ConfigError(errors.filter((e, i) => errors.findIndex((o) => o.key === e.key && o.message === e.message) === i));
+  // One mistake (a tab above all) trips the parser many times over, on correct lines too: the first
+  // error is the one to fix, and the others may vanish with it.
+  const first = doc.errors[0];
+  if (first) {
+    const at = lines.linePos(first.pos[0]);
+    throw new ConfigError([issue(file, `line ${at.line}, column ${at.col}`, yamlMessage(first.code, first.message))]);
+  }
   keepTextAsWritten(doc);
   try {
     // maxAliasCount stops "billion laughs" alias bombs from exhausting memory.
@@ -103,11 +107,15 @@ function keepTextAsWritten(doc: YAML.Document): void {
   });
 }
 
-function yamlMessage(message: string): string {
+function yamlMessage(code: string, message: string): string {
   // The parser recurses per level; a hostile file nested thousands deep exhausts the stack.
   if (/call stack/i.test(message)) return 'is nested too deeply to be a configuration (thousands of levels of lists or sections)';
   const first = message.split('\n')[0] ?? message;
-  return `is not valid YAML: ${first}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
+  if (code === 'TAB_AS_INDENT') return 'is not valid YAML: a tab indents this line; indent with spaces only';
+  if (code === 'DUPLICATE_KEY') return 'is not valid YAML: this key appears twice in its section; keep one';
+  if (code === 'BAD_DQ_ESCAPE') return `is not valid YAML: ${first}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
+  if (code === 'UNEXPECTED_TOKEN') return `is not valid YAML: ${first}. A ' inside single quotes is written twice ('it''s')`;
+  return `is not valid YAML: ${first}`;
 }
 
 function issue(file: string, key: string, message: string): ConfigIssue {
