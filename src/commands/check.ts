@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { resolveFolders } from '../core/folders.js';
+import { StateStore } from '../io/state-store.js';
 import { selectMailboxes } from '../core/select-mailboxes.js';
 import { mailboxAdvice } from '../engine/advice.js';
 import { ImapSource } from '../io/imap-source.js';
@@ -23,7 +24,10 @@ export default defineCommand({
       let source: ImapSource | undefined;
       try {
         source = await ImapSource.connect(mb, { connectionTimeoutMs: 20_000 });
-        const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, await source.listFolders());
+        // The local names a run would use: folders an earlier run kept state for keep theirs.
+        const state = StateStore.forMailbox(config.processFolder, mb.address);
+        await state.load();
+        const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, await source.listFolders(), { known: new Set(state.keys()), foldsCase: process.platform !== 'linux' });
         log.success(`${mb.address}: login OK at ${mb.host}:${mb.port} (${mb.tls === 'implicit' ? 'TLS' : mb.tls === 'starttls' ? 'STARTTLS' : 'no TLS'})`);
         for (const f of folders) log.info(`  ${f.spec === f.path ? f.path : `${f.spec} → ${f.path}`}  →  ${[mb.address, ...f.local].join('/')}`);
         for (const p of problems) {

@@ -91,8 +91,14 @@ export function resolveFolders(selection: FolderSelection, exclude: string[], al
   return { folders, problems };
 }
 
-/** As Windows and macOS compare names (letter case, Unicode form): one folder on their disks. */
-const onDisk = (local: string[]) => local.join('/').normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+/**
+ * As Windows and macOS compare names (letter case, Unicode form): one folder on their disks. One
+ * character at a time, as NTFS folds: `Straße` and `Strasse` stay two folders there.
+ */
+const onDisk = (local: string[]) => [...local.join('/').normalize('NFC')].map((c) => {
+  const upper = c.toUpperCase();
+  return [...upper].length === 1 ? upper : c;
+}).join('');
 
 /**
  * Server folders whose local paths differ only in letter case (`Foo` and `foo`, which Dovecot

@@ -90,17 +90,26 @@ const TEXT_KEYS = new Set(['password', 'user', 'clientId', 'clientSecret', 'refr
  * nor a message show, a password the file has right.
  */
 function keepTextAsWritten(doc: YAML.Document): void {
+  // An anchor some alias uses, and an alias whose anchor exists, are YAML doing its job (one
+  // password shared by several mailboxes): those resolve as YAML says.
+  const anchors = new Set<string>();
+  const aliases = new Set<string>();
+  YAML.visit(doc, {
+    Alias: (_, node) => void aliases.add(node.source),
+    Node: (_, node) => void (node.anchor !== undefined && anchors.add(node.anchor)),
+  });
   YAML.visit(doc, {
     Pair(_, pair) {
       const { key, value } = pair;
       if (!YAML.isScalar(key) || typeof key.value !== 'string' || !TEXT_KEYS.has(key.value)) return;
       if (YAML.isAlias(value)) {
-        pair.value = new YAML.Scalar(`*${value.source}`);
+        if (!anchors.has(value.source)) pair.value = new YAML.Scalar(`*${value.source}`);
         return;
       }
       if (!YAML.isScalar(value) || value.type !== 'PLAIN') return;
       const written = typeof value.source === 'string' ? value.source : '';
-      const prefix = [value.anchor === undefined ? '' : `&${value.anchor}`, value.tag?.startsWith('!') && !value.tag.startsWith('!!') ? value.tag : ''].filter(Boolean).join(' ');
+      const anchor = value.anchor !== undefined && !aliases.has(value.anchor) ? `&${value.anchor}` : '';
+      const prefix = [anchor, value.tag?.startsWith('!') && !value.tag.startsWith('!!') ? value.tag : ''].filter(Boolean).join(' ');
       if (prefix !== '') value.value = written === '' ? prefix : `${prefix} ${written}`;
       else if (typeof value.value !== 'string' && value.value !== null && written !== '') value.value = written;
     },

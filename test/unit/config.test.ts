@@ -83,6 +83,12 @@ describe('loading the original tool files unchanged', () => {
     ]);
   });
 
+  it('a password shared through a YAML anchor and alias resolves as YAML says (one password, several mailboxes)', () => {
+    const mailboxes = "a@x.org:\n  password: &shared 'P@ssw0rd'\n  imapHost: h\n  imapFolder: INBOX\nb@x.org:\n  password: *shared\n  imapHost: h\n  imapFolder: INBOX\n";
+    const c = loadConfig(writeFiles(ORIGINAL_CONFIG, mailboxes), {});
+    expect(c.mailboxes.map((m) => m.password)).toEqual(['P@ssw0rd', 'P@ssw0rd']);
+  });
+
   it('takes passwords from the environment and from files', () => {
     const mailboxes = `a@x.org:\n  password: '\${IBT_PW}'\n  imapHost: h\n  imapFolder: INBOX\nb@x.org:\n  passwordFile: 'b.secret'\n  imapHost: h\n`;
     const file = writeFiles(ORIGINAL_CONFIG, mailboxes, { 'b.secret': 's3cret-from-file\n' });

@@ -79,6 +79,12 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     expect(folded.get('foo')).toMatch(/^foo%~[0-9a-f]{8}$/);
   });
 
+  it('Straße and Strasse stay two folders (NTFS folds one character at a time)', () => {
+    const names = loc([f('INBOX'), f('Strasse'), f('Straße')], [], true);
+    expect(names.get('Straße')).toBe('Straße');
+    expect(names.get('Strasse')).toBe('Strasse');
+  });
+
   it('excluding "foo" leaves "Foo"', () => {
     const r = resolveFolders({ kind: 'all' }, ['foo'], [f('foo'), f('Foo')]);
     expect(locals(r)).toEqual([['Foo', 'Foo']]);
