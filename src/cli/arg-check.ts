@@ -1,4 +1,5 @@
 import type { ArgsDef } from 'citty';
+import { editDistance } from '../core/edit-distance.js';
 
 /**
  * What is wrong with a command line, if anything: citty ignores flags it does not know, so a typo
@@ -35,18 +36,8 @@ export function argProblem(rawArgs: readonly string[], def: ArgsDef): string | u
 function closest(given: string, names: string[]): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const name of names) {
-    const d = name.startsWith(given) || given.startsWith(name) ? 1 : distance(given, name);
+    const d = name.startsWith(given) || given.startsWith(name) ? 1 : editDistance(given, name);
     if (d <= 2 && (!best || d < best.d)) best = { name, d };
   }
   return best?.name;
-}
-
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }

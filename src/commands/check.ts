@@ -27,7 +27,7 @@ export default defineCommand({
         // The local names a run would use: folders an earlier run kept state for keep theirs.
         const state = StateStore.forMailbox(config.processFolder, mb.address);
         await state.load();
-        const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, await source.listFolders(), { known: new Set(state.keys()), foldsCase: process.platform !== 'linux' });
+        const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, await source.listFolders(), state.folderHistory());
         log.success(`${mb.address}: login OK at ${mb.host}:${mb.port} (${mb.tls === 'implicit' ? 'TLS' : mb.tls === 'starttls' ? 'STARTTLS' : 'no TLS'})`);
         for (const f of folders) log.info(`  ${f.spec === f.path ? f.path : `${f.spec} → ${f.path}`}  →  ${[mb.address, ...f.local].join('/')}`);
         for (const p of problems) {

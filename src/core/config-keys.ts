@@ -1,3 +1,5 @@
+import { editDistance } from './edit-distance.js';
+
 /**
  * The keys the tool reads, per section: the original tool's and ours. A key outside them is most
  * likely a typo (`imapFolders`, `rolingMethod`) whose setting would silently not apply, so the
@@ -33,11 +35,5 @@ export function unknownKeys(main: unknown, mailboxes: unknown, files: { config: 
 /** Within two edits, or one name starting the other (`imapFolders`, `deleteOlderBackupsThanDays`). */
 function close(a: string, b: string): boolean {
   if (a.startsWith(b) || b.startsWith(a)) return Math.abs(a.length - b.length) <= 2;
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return (row[b.length] ?? 9) <= 2;
+  return editDistance(a, b) <= 2;
 }

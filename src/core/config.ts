@@ -1,7 +1,7 @@
-import { unknownKeys } from './config-keys.js';
 import path from 'node:path';
 import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
 import { FieldReader, isRecord } from './config-reader.js';
+import { unknownKeys } from './config-keys.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { readOAuth2 } from './config-oauth2.js';
 

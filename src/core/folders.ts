@@ -110,7 +110,10 @@ const onDisk = (local: string[]) => [...local.join('/').normalize('NFC')].map((c
  */
 function keepApartOnDisk(folders: ResolvedFolder[], history: LocalHistory): void {
   const groups = new Map<string, ResolvedFolder[]>();
-  for (const f of folders) groups.set(onDisk(f.local), [...(groups.get(onDisk(f.local)) ?? []), f]);
+  for (const f of folders) {
+    const key = onDisk(f.local);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const sorted = [...group].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -171,12 +171,12 @@ function duration(seconds: number): string {
   return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Replaces every secret (3+ characters, like the Logger) with ***: the last guard before text leaves the machine. */
 /** For the HTML part: its text was escaped before redaction, so a secret with `&<>"'` is there escaped. */
 export function redactHtml(html: string, secrets: readonly string[]): string {
   return redactSecrets(html, [...secrets, ...secrets.map(esc)]);
 }
 
+/** Replaces every secret (3+ characters, like the Logger) with ***: the last guard before text leaves the machine. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   // Longest first, so a secret that contains another is replaced whole.

@@ -41,7 +41,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
     await state.load();
     const readAhead = new ReadAhead(mailboxDir(job), state.keys(), job.dryRun);
     const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
-    const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed, { known: new Set(state.keys()), foldsCase: process.platform !== 'linux' });
+    const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed, state.folderHistory());
     readAhead.keepOnly(new Set(folders.map((f) => f.local.join('/'))));
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
     for (const p of problems) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LocalHistory } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
 import { isTempName, writeFileAtomic } from './atomic.js';
 
@@ -58,6 +59,11 @@ export class StateStore {
   /** The folders an earlier run left marks for. */
   keys(): string[] {
     return Object.keys(this.state.folders);
+  }
+
+  /** What resolveFolders needs to keep the local names earlier runs used (folders.ts). */
+  folderHistory(): LocalHistory {
+    return { known: new Set(this.keys()), foldsCase: process.platform !== 'linux' };
   }
 
   get(key: string): FolderMark | undefined {
