@@ -51,7 +51,8 @@ async function cli(argv: string[]): Promise<number> {
   } catch (err) {
     const verbose = argv.includes('--verbose');
     if (err instanceof ConfigError || (err as { name?: string })?.name === 'CLIError') {
-      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      // A run that logged its configuration's problems has printed them already.
+      if (!wasReported(err)) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
       if (!(err instanceof ConfigError)) process.stderr.write(`Run "imap-backup-tool ${rawArgs[0] && !rawArgs[0].startsWith('-') ? `${rawArgs[0]} ` : ''}--help" for the commands and flags.\n`);
       return EXIT.config;
     }

@@ -81,6 +81,7 @@ async function backup(config: AppConfig, log: Logger, opts: RunOptions): Promise
       report.archive = await archiveStage(config, report, { dryRun: opts.dryRun, someMailboxesOnly: report.mailboxes.length < config.mailboxes.length, signal: controller.signal, onEvent: (e) => log.log(e.level, e.message) });
       report.interrupted = controller.signal.aborted;
     }
+    if ((config.warnings?.length ?? 0) > 0) report.ignoredSettings = config.warnings;
     log.info(`Summary\n${summaryTable(report)}`);
     const headline = summaryHeadline(report);
     if (headline.startsWith('[OK]')) log.success(headline);

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import type { AppConfig } from '../core/config-types.js';
+import { ConfigError } from '../core/errors.js';
 import { selectMailboxes } from '../core/select-mailboxes.js';
 import { listArg, loadContext, mailboxArgs, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
@@ -13,7 +14,7 @@ export default defineCommand({
   args: { ...sharedArgs, ...mailboxArgs },
   async run({ args, rawArgs }) {
     const log = await Logger.create(args.verbose);
-    const { config } = loadContext(args, log, false);
+    const { config } = await loadOrReport(args, log);
     const opts = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'], verbose: args.verbose };
     // Before the log, the lock and any connection: a restart keeps nothing else.
     if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config, opts.only) })) startAgainForMalloc();
@@ -21,6 +22,19 @@ export default defineCommand({
     return runStages(config, log, opts);
   },
 });
+
+/** A configuration error of a real run is logged and mailed where the configuration allows (config-failure.ts). */
+async function loadOrReport(args: Parameters<typeof loadContext>[0] & { 'dry-run'?: boolean }, log: Logger): Promise<ReturnType<typeof loadContext>> {
+  try {
+    return loadContext(args, log, false);
+  } catch (err) {
+    if (err instanceof ConfigError && !args['dry-run']) {
+      const { reportConfigFailure } = await import('../cli/config-failure.js');
+      await reportConfigFailure(err, log);
+    }
+    throw err;
+  }
+}
 
 /** A mailbox of the run has no marks of an earlier run: all its mail is downloaded. */
 function firstBackup(config: AppConfig, only: string[]): boolean {

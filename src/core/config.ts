@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
 import { FieldReader, isRecord } from './config-reader.js';
 import { unknownKeys } from './config-keys.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue, type ConfigSalvage } from './errors.js';
 import { readOAuth2 } from './config-oauth2.js';
 
 /** Everything outside the two YAML documents that validation needs, injected so it stays pure. */
@@ -19,6 +19,8 @@ export interface RawConfig {
   main: unknown;
   mailboxListPath: string;
   mailboxes: unknown;
+  /** Why the mailbox list could not be read (missing, not YAML): its problems, instead of its content. */
+  mailboxListIssues?: ConfigIssue[];
 }
 
 /** Validates configuration.yml as written by the original tool, plus our optional keys. */
@@ -64,10 +66,25 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
     secrets,
   };
   const mr = new FieldReader(raw.mailboxListPath, issues);
-  config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (raw.mailboxListIssues) issues.push(...raw.mailboxListIssues);
+  else config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
+  if (issues.length > 0) throw new ConfigError(issues, salvage(config, issues));
   config.warnings = unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) });
   return config;
+}
+
+/**
+ * What a run that cannot start may still use to say so: the logs folder and the notification, each
+ * only if nothing about it (or about the file as a whole) is in question. A scheduled run with a
+ * mistyped mailbox then still leaves its log and mails the admin, instead of an exit code alone.
+ */
+function salvage(config: AppConfig, issues: ConfigIssue[]): ConfigSalvage {
+  const clean = (...keys: string[]) => !issues.some((i) => i.file === config.configPath && (i.key === '' || keys.some((k) => i.key === k || i.key.startsWith(`${k}.`))));
+  return {
+    logsFolder: clean('common.rootFolderFullPath', 'common.logsFolderFullPath', 'common') ? config.logsFolder : undefined,
+    notification: clean('mailNotification') ? config.notification : undefined,
+    secrets: config.secrets,
+  };
 }
 
 function readMailboxes(r: FieldReader, root: unknown, ctx: ConfigContext, abs: (p: string) => string, secrets: string[]): MailboxConfig[] {

@@ -1,3 +1,5 @@
+import type { NotificationConfig } from './config-types.js';
+
 /**
  * Errors a user can cause carry their advice as the message; `exitCode` is read in one place
  * (cli/exit-codes.ts). Anything that is not an AppError is a bug and gets exit code 1 with a stack
@@ -20,8 +22,19 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** What of a configuration with problems can still be trusted, to report that the run did not start. */
+export interface ConfigSalvage {
+  logsFolder?: string | undefined;
+  notification?: NotificationConfig | undefined;
+  /** Every secret read, for redaction. */
+  secrets: string[];
+}
+
 export class ConfigError extends AppError {
-  constructor(readonly issues: ConfigIssue[]) {
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly salvage?: ConfigSalvage,
+  ) {
     super(formatIssues(issues), 2);
   }
 }
@@ -38,8 +51,14 @@ export class InterruptedError extends AppError {
   }
 }
 
+/** `file: key: message`; `short` names the file without its folder (an e-mail's subject). */
+export function issueText(i: ConfigIssue, short = false): string {
+  const file = short ? (i.file.split(/[\\/]/).pop() ?? i.file) : i.file;
+  return `${file}: ${i.key ? `${i.key}: ` : ''}${i.message}`;
+}
+
 export function formatIssues(issues: ConfigIssue[]): string {
-  const lines = issues.map((i) => `  - ${i.file}: ${i.key ? `${i.key}: ` : ''}${i.message}`);
+  const lines = issues.map((i) => `  - ${issueText(i)}`);
   const noun = issues.length === 1 ? 'problem' : 'problems';
   return `The configuration has ${issues.length} ${noun}:\n${lines.join('\n')}`;
 }

@@ -1,5 +1,5 @@
 import type { NotificationConfig } from './config-types.js';
-import { describeError } from './errors.js';
+import { ConfigError, describeError, issueText } from './errors.js';
 import { mailboxFailed, runStatus, totals, type RunReport, type RunStatus } from './report.js';
 import { archiveLines, formatBytes, formatCount as num, summaryRows, summaryTable } from './summary.js';
 
@@ -44,7 +44,11 @@ export function notificationStatus(outcome: NotificationOutcome): NotificationSt
 export function statusLine(outcome: NotificationOutcome): string {
   if (outcome.kind === 'test') return '[TEST] notification settings work';
   // A subject is one line; the full error is in the body.
-  if (outcome.kind === 'failure') return `[FAILED] run stopped: ${clip(oneLine(describeError(outcome.error)), 100)}`;
+  if (outcome.kind === 'failure') {
+    const e = outcome.error;
+    if (e instanceof ConfigError) return `[FAILED] not started: ${clip(oneLine(e.issues[0] ? issueText(e.issues[0], true) : e.message), 160)}${e.issues.length > 1 ? ` (+${num(e.issues.length - 1)} more)` : ''}`;
+    return `[FAILED] run stopped: ${clip(oneLine(describeError(e)), 100)}`;
+  }
   const r = outcome.report;
   const status = runStatus(r);
   const n = r.mailboxes.length;
@@ -55,6 +59,8 @@ export function statusLine(outcome: NotificationOutcome): string {
   if (r.archive?.error) parts.push('archive failed');
   else if ((r.archive?.warnings?.length ?? 0) > 0) parts.push('archive warnings');
   parts.push(r.dryRun ? 'dry run' : `${num(t.newCount)} new`);
+  const ignored = r.ignoredSettings?.length ?? 0;
+  if (ignored > 0) parts.push(`${plural(ignored, 'setting')} ignored`);
   return `[${status}] ${parts.join(', ')}`;
 }
 
@@ -85,6 +91,12 @@ function bodySections(outcome: NotificationOutcome, config: NotificationConfig, 
       + `It went through ${config.server}:${config.port}${config.user ? ` as ${config.user}` : ' without login'}. Runs send their report to ${config.to.join(', ')} ${when}.`;
     return [head, para(text)];
   }
+  if (outcome.kind === 'failure' && outcome.error instanceof ConfigError) {
+    const issues = outcome.error.issues;
+    const text = `The run on ${ctx.host} (imap-backup-tool ${ctx.version}, started ${timestamp(outcome.startedAt)}) did not start: its configuration has `
+      + `${plural(issues.length, 'problem')}, so nothing was backed up, archived or deleted. Fix ${issues.length === 1 ? 'it' : 'them'}; "imap-backup-tool check" shows whether the files are right before the next run:`;
+    return [head, para(text), list(issues.map((i) => issueText(i))), para(logText(ctx.log, ctx.host))];
+  }
   if (outcome.kind === 'failure') {
     const text = `The run on ${ctx.host} (imap-backup-tool ${ctx.version}, started ${timestamp(outcome.startedAt)}) stopped with an error after reading its configuration, `
       + 'so the steps after that point (downloads, archive, rolling) did not run or did not finish:';
@@ -102,6 +114,7 @@ function bodySections(outcome: NotificationOutcome, config: NotificationConfig, 
     para(`${run}\n${sums}`),
     { text: summaryTable(r), html: tableHtml(r) },
     ...(errors.length > 0 ? [{ text: `Errors:\n${errors.map((e) => `- ${e}`).join('\n')}`, html: `<p><b>Errors</b></p>${list(errors).html}` }] : []),
+    ...ignoredSection(r.ignoredSettings ?? []),
     para(logText(ctx.log, ctx.host)),
   ];
 }
@@ -118,6 +131,13 @@ export function errorLines(r: RunReport): string[] {
   }
   if (r.interrupted) out.push('The run was interrupted (Ctrl+C, or the scheduled task was stopped) before it finished; the next run continues where it stopped.');
   return out;
+}
+
+/** A misspelt key leaves its setting at the default (`rolingMethod`: nothing rotated) without failing the run. */
+function ignoredSection(lines: string[]): Section[] {
+  if (lines.length === 0) return [];
+  const intro = 'Settings ignored (not settings of the tool, so their default is in force; most likely a typo):';
+  return [{ text: `${intro}\n${lines.map((l) => `- ${l}`).join('\n')}`, html: `<p><b>${esc(intro)}</b></p>${list(lines).html}` }];
 }
 
 function logText(log: LogInfo, host: string): string {

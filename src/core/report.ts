@@ -60,6 +60,8 @@ export interface RunReport {
   interrupted: boolean;
   mailboxes: MailboxReport[];
   archive?: ArchiveReport;
+  /** Keys in the configuration files that are not settings (config-keys.ts): mailed, as the log says them once. */
+  ignoredSettings?: string[];
 }
 
 export function emptyFolderReport(folder: string, local: string): FolderReport {

@@ -106,7 +106,8 @@ export function cronQuote(arg: string): string {
 export function cronLine(s: ScheduleSpec): string {
   const cmd = words(s).map(cronQuote).join(' ');
   // The tool writes its own log file (and mails it), so cron need not mail the console's output;
-  // but errors stay for cron to mail: a configuration error stops a run before any log or mail.
+  // but errors stay for cron to mail: a configuration whose logs path or notification settings are
+  // themselves wrong stops a run before any log or mail.
   return `${s.minute} ${s.hour} * * * ${cmd} >/dev/null`;
 }
 

@@ -26,7 +26,7 @@ export interface NotifyResult {
  * The last step of a run: decides whether to mail, builds the report, sends it. Never throws: a
  * failed mail must not hide the backup's own outcome; the caller turns `failed` into an exit code.
  */
-export async function notifyStage(config: AppConfig, outcome: NotificationOutcome, opts: NotifyOptions): Promise<NotifyResult> {
+export async function notifyStage(config: Pick<AppConfig, 'notification' | 'secrets'>, outcome: NotificationOutcome, opts: NotifyOptions): Promise<NotifyResult> {
   const n = config.notification;
   const emit = opts.onEvent ?? (() => undefined);
   const skip = (message: string): NotifyResult => (emit('info', message), { status: 'skipped', message });

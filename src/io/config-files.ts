@@ -34,8 +34,16 @@ export function loadConfig(configPath: string, env = process.env): AppConfig {
   const listValue = common && typeof common === 'object' ? (common as Record<string, unknown>)['mailboxList'] : undefined;
   const listName = typeof listValue === 'string' && listValue.trim() ? listValue.trim() : 'mailboxes_to_backup.yml';
   const mailboxListPath = path.resolve(path.dirname(configPath), listName);
-  const mailboxes = readYaml(mailboxListPath);
-  return buildConfig({ main, mailboxListPath, mailboxes }, {
+  let mailboxes: unknown;
+  let mailboxListIssues: ConfigIssue[] | undefined;
+  try {
+    mailboxes = readYaml(mailboxListPath);
+  } catch (err) {
+    // Reported with the main file's problems, so that what can be used of it still is (ConfigSalvage).
+    if (!(err instanceof ConfigError)) throw err;
+    mailboxListIssues = err.issues;
+  }
+  return buildConfig({ main, mailboxListPath, mailboxes, ...(mailboxListIssues ? { mailboxListIssues } : {}) }, {
     configPath,
     env,
     readTextFile: (p) => {

@@ -196,6 +196,86 @@ describe('notification e-mail', () => {
     expectNoSecrets(o);
   });
 
+  it('a configuration error in a scheduled run is logged and mailed: [FAILED] not started, the problems listed, exit 2', async () => {
+    const o = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      // One mailbox without its password, the other's port mistyped: nothing may run.
+      prepare: (ws) => {
+        const list = path.join(ws.dir, 'mailboxes_to_backup.yml');
+        fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace(`    password: '${PASS2}'\n`, '').replace(/imapPort: \d+/, 'imapPort: 99999'));
+      },
+    });
+    expect(o.r.code, o.r.stdout + o.r.stderr).toBe(2);
+    expect(fs.existsSync(o.ws.processFolder), 'nothing was backed up').toBe(false);
+    const mail = onlyMail(o);
+    expect(mail.subject).toBe(`${SUBJECT} [FAILED] not started: mailboxes_to_backup.yml: ${USER1}.imapPort: expected a whole number from 1 to 65535, found number '99999' (+1 more)`);
+    expect(mail.text).toContain('did not start: its configuration has 2 problems, so nothing was backed up');
+    expect(mail.text).toContain(`- ${path.join(o.ws.dir, 'mailboxes_to_backup.yml')}: ${USER2}.password: is missing`);
+    expect(mail.html).toContain(`${USER2}.password: is missing`);
+    // The log is where every run's log is, and says the same.
+    expect(path.dirname(o.logPath)).toBe(o.ws.logsFolder);
+    expect(o.log).toContain('the run did not start');
+    expect(o.log).toContain(`${USER2}.password: is missing`);
+    const after = expectLogAttached(o, mail);
+    expect(after).toContain('Notification e-mail sent');
+    // Printed once, not by the run and again by the entry point.
+    expect((o.r.stdout + o.r.stderr).split('The configuration has 2 problems').length).toBe(2);
+    expectNoSecrets(o);
+  });
+
+  it('a missing mailbox list is mailed too; a broken notification section or logs path is not used, and the console still says it all', async () => {
+    const missing = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      prepare: (ws) => fs.rmSync(path.join(ws.dir, 'mailboxes_to_backup.yml')),
+    });
+    expect(missing.r.code).toBe(2);
+    expect(onlyMail(missing).subject).toMatch(/\[FAILED\] not started: mailboxes_to_backup\.yml: does not exist/);
+    expect(missing.log).toContain('does not exist');
+
+    const badMail = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, [...smtpLogin, "sendOn: 'sometimes'"], {
+      mailboxes: [{ address: USER1, password: '' }],
+    });
+    expect(badMail.r.code).toBe(2);
+    expect(badMail.sink.connections, 'the notification settings are in question: not used').toBe(0);
+    expect(badMail.log).toContain('mailNotification.sendOn');
+    expect(badMail.r.stdout + badMail.r.stderr).toContain(`${USER1}.password: is missing`);
+
+    const badLogs = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      mailboxes: [{ address: USER1, password: '' }],
+      prepare: (ws) => {
+        const cfg = fs.readFileSync(ws.configPath, 'utf8').replace("logsFolderFullPath: 'backup/logs'", 'logsFolderFullPath: [logs, other]');
+        fs.writeFileSync(ws.configPath, cfg);
+      },
+    });
+    expect(badLogs.r.code).toBe(2);
+    expect(badLogs.log, 'no log where the logs path is in question').toBe('');
+    const mail = onlyMail(badLogs);
+    expect(mail.text).toContain('No log file was written for this run');
+    expect(mail.text).toContain('common.logsFolderFullPath');
+    expect(badLogs.r.stdout + badLogs.r.stderr).toContain(`${USER1}.password: is missing`);
+    for (const o of [missing, badMail, badLogs]) expectNoSecrets(o);
+  });
+
+  it('run --dry-run with a configuration error mails nothing and writes no log', async () => {
+    const o = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      mailboxes: [{ address: USER1, password: '' }],
+      args: ['run', '--dry-run'],
+    });
+    expect(o.r.code).toBe(2);
+    expect(o.sink.connections).toBe(0);
+    expect(o.logPath).toBe('');
+    expect(o.r.stderr).toContain(`${USER1}.password: is missing`);
+  });
+
+  it('a misspelt setting is named in the mail: the run is OK, its subject says a setting was ignored', async () => {
+    const o = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      prepare: (ws) => fs.writeFileSync(ws.configPath, fs.readFileSync(ws.configPath, 'utf8').replace("rollingMethod: 'DAYS'", "rolingMethod: 'DAYS'")),
+    });
+    expect(o.r.code, o.r.stdout + o.r.stderr).toBe(0);
+    const mail = onlyMail(o);
+    expect(mail.subject).toBe(`${SUBJECT} [OK] 2 mailboxes, 5 new, 1 setting ignored`);
+    expect(mail.text).toContain('- configuration.yml: storage.rolingMethod is not a setting of the tool, so it is ignored: did you mean rollingMethod?');
+    expectNoSecrets(o);
+  });
+
   it('sendOn: failure sends nothing after an OK run', async () => {
     const o = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, [...smtpLogin, "sendOn: 'failure'"]);
     expect(o.r.code).toBe(0);

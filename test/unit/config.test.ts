@@ -136,3 +136,36 @@ describe('every problem reported at once, with file, key and advice', () => {
     expect(issues.join('\n')).toMatch(/configuration\.yml\|\|/);
   });
 });
+
+describe('what a configuration with problems still lets a run report (ConfigSalvage)', () => {
+  const salvageOf = (config: string, mailboxes: string | undefined) => {
+    const file = writeFiles(config, mailboxes ?? '');
+    if (mailboxes === undefined) fs.rmSync(path.join(path.dirname(file), 'mailboxes_to_backup.yml'));
+    try {
+      loadConfig(file, {});
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const s = err.salvage;
+      return { logs: s?.logsFolder !== undefined, mail: s?.notification?.enabled === true, secrets: s?.secrets ?? [] };
+    }
+    throw new Error('expected a ConfigError');
+  };
+  const noPassword = ORIGINAL_MAILBOXES.replace("    password: 'P@ssvvOrD'\n", '');
+  it.each([
+    ['a mailbox without its password', ORIGINAL_CONFIG, noPassword, true, true],
+    ['no mailbox list at all', ORIGINAL_CONFIG, undefined, true, true],
+    ['a mailbox list that is not YAML', ORIGINAL_CONFIG, 'a:\n\tb: 1\n', true, true],
+    ['a storage key wrong', ORIGINAL_CONFIG.replace("rollingMethod: 'items'", "rollingMethod: 'weeks'"), ORIGINAL_MAILBOXES, true, true],
+    ['the logs path not a path', ORIGINAL_CONFIG.replace("logsFolderFullPath: 'c:\\mailbox_backup\\logs'", 'logsFolderFullPath: [a, b]'), noPassword, false, true],
+    ['the root path not a path (the logs folder is below it by default)', ORIGINAL_CONFIG.replace("rootFolderFullPath: 'c:\\mailbox_backup'", 'rootFolderFullPath: {a: 1}'), ORIGINAL_MAILBOXES, false, true],
+    ['a notification key wrong', ORIGINAL_CONFIG.replace('port: 587', 'port: smtp'), noPassword, true, false],
+    ['the notification section not a section', ORIGINAL_CONFIG.replace(/mailNotification:[\s\S]*$/, 'mailNotification: yes\n'), noPassword, true, false],
+  ])('%s: log %s, mail %s', (_, config, mailboxes, logs, mail) => {
+    const s = salvageOf(config, mailboxes);
+    expect({ logs: s.logs, mail: s.mail }).toEqual({ logs, mail });
+  });
+
+  it('carries every secret read, for redaction', () => {
+    expect(salvageOf(ORIGINAL_CONFIG, noPassword).secrets.sort()).toEqual(['P@ssw0rd', 'P@ssw0rd'].sort());
+  });
+});

@@ -40,6 +40,9 @@ describe('subject status', () => {
     ['archive failed', { kind: 'report', report: { ...ok3, archive: { entries: 0, bytes: 0, archiveBytes: 0, seconds: 1, verified: false, error: 'disk full' } } }, 'Backup <report> [PARTIAL] 3 mailboxes, archive failed, 1,204 new'],
     ['crash', { kind: 'failure', error: new Error('EEXIST: file already exists,\nmkdir /x'), startedAt: new Date() }, 'Backup <report> [FAILED] run stopped: EEXIST: file already exists, mkdir /x'],
     ['test', { kind: 'test' }, 'Backup <report> [TEST] notification settings work'],
+    ['settings ignored', { kind: 'report', report: { ...ok3, ignoredSettings: ['configuration.yml: storage.rolingMethod is not a setting of the tool, so it is ignored: did you mean rollingMethod?'] } }, 'Backup <report> [OK] 3 mailboxes, 1,204 new, 1 setting ignored'],
+    ['configuration, one problem', { kind: 'failure', error: new ConfigError([{ file: 'C:\\backup\\mailboxes_to_backup.yml', key: 'a@x.password', message: 'is missing' }]), startedAt: new Date() }, 'Backup <report> [FAILED] not started: mailboxes_to_backup.yml: a@x.password: is missing'],
+    ['configuration, three', { kind: 'failure', error: new ConfigError([{ file: '/etc/ibt/configuration.yml', key: '', message: 'is not valid YAML' }, { file: '/x', key: 'k', message: 'm' }, { file: '/x', key: 'k', message: 'm' }]), startedAt: new Date() }, 'Backup <report> [FAILED] not started: configuration.yml: is not valid YAML (+2 more)'],
   ];
   it.each(cases)('%s', (_name, outcome, subject) => {
     expect(buildNotification(outcome, config, ctx).subject).toBe(subject);
@@ -53,6 +56,26 @@ describe('subject status', () => {
 });
 
 describe('body', () => {
+  it('lists the settings ignored, in both parts', () => {
+    const w = 'configuration.yml: storage.rolingMethod is not a setting of the tool, so it is ignored: did you mean rollingMethod?';
+    const r = report([mailbox('a@x', [folder('INBOX', { newCount: 1 })])]);
+    const mail = buildNotification({ kind: 'report', report: { ...r, ignoredSettings: [w] } }, config, ctx);
+    expect(mail.text).toContain(`Settings ignored (not settings of the tool, so their default is in force; most likely a typo):\n- ${w}`);
+    expect(mail.html).toContain(`<li>${esc(w)}</li>`);
+    expect(buildNotification({ kind: 'report', report: r }, config, ctx).text).not.toContain('Settings ignored');
+  });
+
+
+  it('of a run that did not start lists every configuration problem with its file, and says nothing was done', () => {
+    const error = new ConfigError([{ file: '/srv/mailboxes_to_backup.yml', key: 'a@x.password', message: 'is missing' }, { file: '/srv/configuration.yml', key: 'storage.rollingMethod', message: "expected one of 'DAYS', 'ITEMS'" }]);
+    const mail = buildNotification({ kind: 'failure', error, startedAt: new Date(2024, 4, 1, 2, 0, 0) }, config, ctx);
+    expect(mail.text).toContain('did not start: its configuration has 2 problems, so nothing was backed up, archived or deleted');
+    expect(mail.text).toContain('- /srv/mailboxes_to_backup.yml: a@x.password: is missing\n- /srv/configuration.yml: storage.rollingMethod: expected one of');
+    expect(mail.html).toContain('<li>/srv/configuration.yml: storage.rollingMethod: expected one of &#39;DAYS&#39;');
+    expect(mail.text).not.toContain('after reading its configuration');
+  });
+
+
   it('has the message, the per-folder table, sums and the log in both parts', () => {
     const mail = buildNotification({ kind: 'report', report: ok3 }, config, ctx);
     expect(mail.text.startsWith('The mailbox copy has been triggered.\nDo not reply.\n\n[OK] 3 mailboxes, 1,204 new')).toBe(true);
