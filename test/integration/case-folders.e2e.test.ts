@@ -6,6 +6,7 @@ import { runBackup } from '../../src/engine/backup-run.js';
 import { loadConfig } from '../../src/io/config-files.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
+import { runCli } from '../helpers/cli.js';
 import { readTree, writeWorkspace } from '../helpers/setup.js';
 
 /**
@@ -44,4 +45,25 @@ it.each([['in parallel', 4], ['one after the other', 1]])('folders differing onl
   expect(new Set(real.map((n) => n.toLowerCase())).size).toBe(2);
   const saved = new Set(real.flatMap((n) => [...readTree(path.join(mailboxDir, n)).values()].map(sha)));
   expect(saved).toEqual(new Set([sha(a), sha(b)]));
+});
+
+it('check names the local folders that run writes: a folder backed up before keeps its name when a case variant appears', async () => {
+  const user = 'case2@example.org';
+  await server.addUser(user, PASS);
+  await server.seed(user, 'foo', [{ raw: b }]);
+  const ws = writeWorkspace(server, [{ address: user, password: PASS, folders: '*' }]);
+  const first = await runCli(['run', '--config', ws.configPath]);
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  // `Foo` sorts before `foo`: without the state's history it would take the plain name.
+  await server.seed(user, 'Foo', [{ raw: a }]);
+  const second = await runCli(['run', '--config', ws.configPath]);
+  expect(second.code, second.stdout + second.stderr).toBe(0);
+  const mailboxDir = path.join(ws.processFolder, user);
+  const onDisk = fs.readdirSync(mailboxDir).sort();
+  expect(onDisk).toEqual([expect.stringMatching(/^Foo%~[0-9a-f]{8}$/), 'foo']);
+  const check = await runCli(['check', '--config', ws.configPath]);
+  expect(check.code, check.stdout + check.stderr).toBe(0);
+  const shown = [...check.stdout.matchAll(new RegExp(`→  ${user.replace('.', '\\.')}/(\\S+)`, 'g'))].map((m) => m[1]).sort();
+  // INBOX is empty on this server: listed by check, no folder made by run.
+  expect(shown).toEqual([...onDisk, 'INBOX'].sort());
 });
