@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import {
-  SCHTASKS_TR_MAX, cronLine, hhmm, launchdLabel, launchdPlist, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
+  SCHTASKS_TR_MAX, cmdMayExpand, cronLine, hhmm, launchdLabel, launchdPlist, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -64,6 +64,11 @@ function windows(spec: ScheduleSpec, install: boolean, out: (t: string) => void)
   if (!install) {
     out('\nRun this in an elevated Command Prompt (cmd.exe, not PowerShell), or run schedule again with --install:\n');
     out(schtasksCommandLine(spec));
+    if (cmdMayExpand(spec)) {
+      out('\nWarning: the command above contains %. cmd.exe may replace %NAME% with an environment variable\'s value,');
+      out('and inside quotes nothing stops it. Run schedule again with --install instead (it runs schtasks');
+      out('without cmd.exe), or move the folder to a path without %.');
+    }
     out(`\nTest it now: schtasks /Run /TN ${spec.name}    Remove it: schtasks /Delete /TN ${spec.name} /F`);
     return EXIT.ok;
   }

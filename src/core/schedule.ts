@@ -57,8 +57,34 @@ export function schtasksArgs(s: ScheduleSpec): string[] {
   return ['/Create', '/TN', s.name, '/TR', tr, '/SC', 'DAILY', '/ST', hhmm(s), '/RU', s.user ?? 'SYSTEM', '/F'];
 }
 
+/**
+ * The line an admin pastes into cmd.exe, which reads it before schtasks does. cmd knows no `\"`: it
+ * toggles its quoted state at every `"`, so the paths between /TR's embedded \" quotes are outside
+ * cmd's quotes, and an `&` there (C:\R&D) would end the command. A caret before each of & | < > ^
+ * that cmd sees unquoted makes it literal; cmd drops the carets and hands schtasks the quoted line.
+ */
 export function schtasksCommandLine(s: ScheduleSpec): string {
-  return ['schtasks', ...schtasksArgs(s)].map((a) => quoteWindowsArg(a)).join(' ');
+  return escapeForCmd(['schtasks', ...schtasksArgs(s)].map((a) => quoteWindowsArg(a)).join(' '));
+}
+
+/** Carets only where cmd is unquoted: inside its quotes a caret is kept as a character. */
+export function escapeForCmd(line: string): string {
+  let out = '';
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && '&|<>^'.includes(ch)) out += '^';
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * cmd.exe at its prompt replaces %NAME% with a variable's value, quoted or not, and inside quotes
+ * has no escape for %: a line with one may not reach schtasks as printed.
+ */
+export function cmdMayExpand(s: ScheduleSpec): boolean {
+  return schtasksArgs(s).some((a) => a.includes('%'));
 }
 
 /** A systemd ExecStart word: quoted, with systemd's own specifier (%) and variable ($) escapes. */

@@ -72,6 +72,23 @@ describe('schedule', () => {
     expect(r.stdout).toContain('no start-in folder');
   });
 
+  // Found in review: cmd.exe reads \" as a closing quote, so the & of R&D was outside its quotes and split the command.
+  it('Windows: escapes & for cmd.exe outside its quotes, and warns about a % it cannot escape', async () => {
+    const rd = path.join(tmp(), 'R&D');
+    fs.mkdirSync(rd);
+    fs.writeFileSync(path.join(rd, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'windows', '--config', path.join(rd, 'configuration.yml')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(` --config \\"${path.join(rd, 'configuration.yml').replace('R&D', 'R^&D')}\\"" /SC DAILY`);
+    expect(r.stdout).not.toContain('contains %');
+    const pct = path.join(tmp(), '100%');
+    fs.mkdirSync(pct);
+    fs.writeFileSync(path.join(pct, 'configuration.yml'), '');
+    const p = await runCli(['schedule', '--platform', 'windows', '--config', path.join(pct, 'configuration.yml')]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains %\..*\n.*--install instead/m);
+  });
+
   it('prints a launchd plist for macOS', async () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'configuration.yml'), '');

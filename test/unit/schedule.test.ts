@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cronLine, cronQuote, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits, type ScheduleSpec,
+  cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
+  type ScheduleSpec,
 } from '../../src/core/schedule.js';
 
 /** CommandLineToArgvW as documented (the MSVC runtime rules): what schtasks and the task's program see. */
@@ -30,6 +31,28 @@ function parseWindowsCommandLine(line: string): string[] {
       else arg += ch;
     }
     out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * What cmd.exe makes of a line typed at its prompt before the program sees it: every `"` toggles its
+ * quoted state (it knows no \"), and outside quotes a caret makes the next character literal and is
+ * dropped. An unescaped & | < > outside quotes would split, pipe or redirect the command: refused here.
+ */
+function throughCmd(line: string): string {
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '^') {
+      i++;
+      if (i >= line.length) throw new Error(`a caret ends the line, cmd would ask for more: ${line}`);
+      out += line[i];
+      continue;
+    } else if (!quoted && '&|<>'.includes(ch)) throw new Error(`cmd.exe acts on the ${ch} at ${i}: ${line}`);
+    out += ch;
   }
   return out;
 }
@@ -76,6 +99,57 @@ describe('Windows quoting', () => {
     const args = schtasksArgs({ ...WIN, hour: 23, minute: 5, user: 'CONTOSO\\svc-backup', name: 'Mail backup' });
     expect(args.slice(7)).toEqual(['/ST', '23:05', '/RU', 'CONTOSO\\svc-backup', '/F']);
     expect(schtasksCommandLine({ ...WIN, name: 'Mail backup' })).toContain('/TN "Mail backup"');
+  });
+
+  // Found in review: `C:\R&D\...` sat outside cmd's quotes (it reads \" as a closing quote), so cmd ran
+  // `schtasks ... C:\R` and then `D\imap-backup-tool.exe ...` as a second command.
+  it('the printed line passes through cmd.exe unchanged: & | < > ^ outside its quotes are escaped', () => {
+    const table: Array<Partial<ScheduleSpec>> = [
+      { command: ['C:\\R&D\\imap-backup-tool.exe'], configPath: 'C:\\R&D\\configuration.yml' },
+      { command: ['C:\\Mail & Co\\imap-backup-tool.exe'], configPath: 'C:\\Mail & Co\\configuration.yml' },
+      { configPath: 'C:\\a^b\\c^^d\\configuration.yml' },
+      { configPath: 'C:\\pipe|here\\configuration.yml' },
+      { configPath: 'C:\\in<out>\\configuration.yml' },
+      { configPath: 'C:\\say "a&b" now\\configuration.yml' },
+      { configPath: 'C:\\trailing\\&\\' },
+      { configPath: 'C:\\"&"\\x.yml' },
+      { configPath: '\\\\server\\R&D share\\configuration.yml' },
+      { command: ['C:\\node\\node.exe', 'C:\\R&D\\app\\cli.cjs'], configPath: 'C:\\R&D\\configuration.yml' },
+      { user: 'R&D\\svc-backup' },
+      { user: 'CONTOSO\\svc^1' },
+      { command: ['C:\\Program Files (x86)\\Mail Backup\\imap-backup-tool.exe'] },
+      {},
+    ];
+    for (const change of table) {
+      const spec = { ...WIN, ...change };
+      const line = schtasksCommandLine(spec);
+      expect(line.startsWith('schtasks /Create ')).toBe(true);
+      expect(parseWindowsCommandLine(throughCmd(line)), line).toEqual(['schtasks', ...schtasksArgs(spec)]);
+    }
+    expect(schtasksCommandLine({ ...WIN, configPath: 'C:\\R&D\\configuration.yml' })).toContain(' --config \\"C:\\R^&D\\configuration.yml\\""');
+    // Inside cmd's quotes a caret would stay, so none is added there.
+    expect(schtasksCommandLine({ ...WIN, user: 'R&D team\\svc' })).toContain('/RU "R&D team\\svc" /F');
+    expect(schtasksCommandLine({ ...WIN, user: 'R&D\\svc' })).toContain('/RU R^&D\\svc /F');
+  });
+
+  it('cmd escaping holds for any mix of quotes, spaces, backslashes and metacharacters', () => {
+    // A fixed-seed generator: the same strings every run, many more shapes than the table.
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const alphabet = ['a', ' ', '"', '\\', '&', '|', '<', '>', '^', '(', ')', '!'];
+    const word = () => Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join('');
+    for (let n = 0; n < 2000; n++) {
+      const spec = { ...WIN, command: [`C:\\${word()}\\x.exe`], configPath: `C:\\${word()}\\${word()}` };
+      expect(parseWindowsCommandLine(throughCmd(schtasksCommandLine(spec)))).toEqual(['schtasks', ...schtasksArgs(spec)]);
+    }
+    expect(escapeForCmd('a&b "c&d" e^f')).toBe('a^&b "c&d" e^^f');
+  });
+
+  it('a % anywhere is flagged: cmd.exe may expand it and cannot be told not to inside quotes', () => {
+    expect(cmdMayExpand(WIN)).toBe(false);
+    expect(cmdMayExpand({ ...WIN, configPath: 'C:\\100%\\configuration.yml' })).toBe(true);
+    expect(cmdMayExpand({ ...WIN, command: ['C:\\%USERNAME%\\x.exe'] })).toBe(true);
+    expect(cmdMayExpand({ ...WIN, user: 'svc%1' })).toBe(true);
   });
 
   it('a node + script command keeps both paths quoted', () => {
