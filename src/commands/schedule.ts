@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import {
-  SCHTASKS_TR_MAX, cmdMayExpand, cronLine, hhmm, launchdLabel, launchdPlist, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
+  SCHTASKS_TR_MAX, cmdMayExpand, cronLine, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -40,7 +40,7 @@ export default defineCommand({
     };
     const out = (text: string) => process.stdout.write(`${text}\n`);
     if (platform === 'windows') return windows(spec, args.install, out);
-    if (platform === 'macos') macos(spec, out);
+    if (platform === 'macos') out(launchdInstructions(spec));
     else linux(spec, out);
     return EXIT.ok;
   },
@@ -91,11 +91,3 @@ function linux(spec: ScheduleSpec, out: (t: string) => void): void {
   out(cronLine(spec));
 }
 
-function macos(spec: ScheduleSpec, out: (t: string) => void): void {
-  const label = launchdLabel(spec);
-  out(`<!-- launchd: save as /Library/LaunchDaemons/${label}.plist (root), then run -->`);
-  out(`<!--   sudo launchctl bootstrap system /Library/LaunchDaemons/${label}.plist -->`);
-  out(launchdPlist(spec));
-  out('# Or cron instead (crontab -e):');
-  out(cronLine(spec));
-}

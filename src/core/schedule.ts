@@ -162,3 +162,29 @@ export function launchdPlist(s: ScheduleSpec): string {
     '',
   ].join('\n');
 }
+
+/**
+ * What `schedule` prints for macOS: the plist as one block from its <?xml line to </plist>, and the
+ * instructions as # lines outside it. An XML declaration must be the very first thing in a file, so
+ * text saved above it (the <!-- --> lines printed there before) made launchd refuse the plist.
+ */
+export function launchdInstructions(s: ScheduleSpec): string {
+  const label = launchdLabel(s);
+  const file = `${label}.plist`;
+  const installed = `/Library/LaunchDaemons/${file}`;
+  return [
+    `# launchd: save the lines from <?xml to </plist> below, and nothing else, as ${file}`,
+    `# (copy them, then: pbpaste > ${file}). Check it, install it owned by root, and load it:`,
+    `#   plutil -lint ${file}`,
+    `#   sudo install -m 644 -o root -g wheel ${file} /Library/LaunchDaemons/`,
+    `#   sudo launchctl bootstrap system ${installed}`,
+    '',
+    launchdPlist(s).trimEnd(),
+    '',
+    `# Test it now: sudo launchctl kickstart system/${label}`,
+    `# Remove it:   sudo launchctl bootout system/${label} && sudo rm ${installed}`,
+    '',
+    '# Or cron instead (crontab -e):',
+    cronLine(s),
+  ].join('\n');
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { plistBlock, xmlProblems } from '../helpers/xml.js';
 
 const SAMPLES = path.resolve(__dirname, '../../dist-config');
 const tmp = tempDirs('ibt-init-');
@@ -89,13 +90,21 @@ describe('schedule', () => {
     expect(p.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains %\..*\n.*--install instead/m);
   });
 
-  it('prints a launchd plist for macOS', async () => {
-    const dir = tmp();
+  // Found in review: <!-- launchd: save as ... --> lines came before <?xml; saved with the plist (or
+  // copied from the first line) they made it invalid: the XML declaration must come first.
+  it('prints a launchd plist for macOS as one well-formed block, its instructions outside it', async () => {
+    const dir = path.join(tmp(), 'R&D <team>');
+    fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
     const r = await runCli(['schedule', '--platform', 'macos', '--config', path.join(dir, 'configuration.yml')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('<key>StartCalendarInterval</key>');
-    expect(r.stdout).toContain('launchctl bootstrap system');
+    const { block, outside } = plistBlock(r.stdout);
+    expect(xmlProblems(block)).toEqual([]);
+    expect(block).toContain('<key>StartCalendarInterval</key>');
+    expect(block).toContain(`<string>${path.join(dir, 'configuration.yml').replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</string>`);
+    for (const line of outside) expect(line === '' || line.startsWith('# ') || /^0 2 \* \* \* /.test(line), line).toBe(true);
+    expect(r.stdout).toContain('# launchd: save the lines from <?xml to </plist> below, and nothing else, as local.imap-backup-tool.plist');
+    expect(r.stdout).toContain('sudo launchctl bootstrap system /Library/LaunchDaemons/local.imap-backup-tool.plist');
   });
 
   it('refuses a bad time, an unknown platform, --install off Windows, and a missing configuration (exit 2)', async () => {

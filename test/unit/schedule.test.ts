@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
+  cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
   type ScheduleSpec,
 } from '../../src/core/schedule.js';
+import { plistBlock, xmlProblems } from '../helpers/xml.js';
 
 /** CommandLineToArgvW as documented (the MSVC runtime rules): what schtasks and the task's program see. */
 function parseWindowsCommandLine(line: string): string[] {
@@ -185,5 +186,39 @@ describe('cron and launchd', () => {
     expect(plist).toContain('<string>/opt/mail backup/imap-backup-tool-linux-x64</string>\n    <string>--config</string>\n    <string>/Users/a&amp;b/configuration.yml</string>');
     expect(plist).toContain('<key>Hour</key>\n    <integer>2</integer>\n    <key>Minute</key>\n    <integer>30</integer>');
     expect(plist).toContain('<string>local.imap-backup-tool</string>');
+  });
+});
+
+describe('macOS instructions', () => {
+  // Found in review: <!-- launchd: save as ... --> was printed above <?xml; saved with the plist, it
+  // made the file invalid (the XML declaration must come first), and launchd refuses it.
+  it('the plist is one well-formed block from <?xml to </plist>; every instruction is a # line outside it', () => {
+    const table: ScheduleSpec[] = [
+      LINUX,
+      { ...LINUX, configPath: '/Users/R&D <team>/configuration.yml', name: 'Mail.Backup_2' },
+      { ...LINUX, command: ['/usr/local/bin/node', '/opt/a]]>b/cli.cjs'], hour: 23, minute: 59 },
+    ];
+    for (const spec of table) {
+      const out = launchdInstructions(spec);
+      const { block, outside } = plistBlock(out);
+      expect(block).toBe(launchdPlist(spec).trimEnd());
+      expect(xmlProblems(block)).toEqual([]);
+      for (const line of outside) expect(line === '' || line.startsWith('# ') || line === cronLine(spec), line).toBe(true);
+      expect(out).toContain(`sudo install -m 644 -o root -g wheel ${launchdLabel(spec)}.plist /Library/LaunchDaemons/\n`);
+    }
+  });
+
+  it('the well-formedness check finds what makes a plist unreadable', () => {
+    const plist = launchdPlist(LINUX);
+    expect(xmlProblems(plist)).toEqual([]);
+    const broken: Array<[string, string]> = [
+      [`<!-- launchd: save as x.plist -->\n${plist}`, 'does not start with <?xml'],
+      [`${plist}# Or cron instead\n`, 'text outside the root element'],
+      [plist.replace('&amp;', '&').replace('<string>--config', '<string>a & b</string><string>--config'), 'a bare &'],
+      [plist.replace('</array>', '</dict>'), 'closes <array>'],
+      [plist.replace('</plist>', ''), 'not closed'],
+      [`${plist}<plist/>`, 'a second root element'],
+    ];
+    for (const [doc, problem] of broken) expect(xmlProblems(doc).join('; '), problem).toContain(problem);
   });
 });
