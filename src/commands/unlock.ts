@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { LockHeldError } from '../core/errors.js';
-import { inspectLock, removeLock } from '../io/lock.js';
+import { describeHolder, inspectLock, removeLock } from '../io/lock.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { loadContext, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
@@ -16,7 +16,7 @@ export default defineCommand({
       log.info(`No lock at ${lock.path}: nothing to remove`);
       return EXIT.ok;
     }
-    const who = lock.info ? `host ${lock.info.host}, pid ${lock.info.pid}, since ${lock.info.since}` : 'its content is unreadable';
+    const who = lock.info ? describeHolder(lock.info) : 'its content is unreadable';
     // Removing the lock of a run that is still going would let a second run write the same files.
     if (lock.alive === true && !args.force) {
       throw new LockHeldError(`The lock ${lock.path} belongs to a run that is still running here (${who}); not removed. Wait for it, or stop it; use --force only if that process is not imap-backup-tool.`);

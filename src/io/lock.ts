@@ -2,12 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LockHeldError } from '../core/errors.js';
+import { localTime } from '../core/local-time.js';
 import { STATE_DIR } from './state-store.js';
 
 export interface LockInfo {
   host: string;
   pid: number;
   since: string;
+}
+
+/** Who holds a lock, for messages: `since` in the admin's local time, the file keeps UTC. */
+export function describeHolder(info: LockInfo): string {
+  return `host ${info.host}, pid ${info.pid}, since ${localTime(info.since)}`;
 }
 
 export interface Lock {
@@ -45,12 +51,12 @@ export function acquireLock(processFolder: string, opts: { staleAfterMs: number;
       throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
     }
     if (held && !isStale(held, opts.staleAfterMs)) {
-      throw new LockHeldError(`Another run holds the lock ${file} (host ${held.host}, pid ${held.pid}, since ${held.since}). Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
+      throw new LockHeldError(`Another run holds the lock ${file} (${describeHolder(held)}). Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
     }
     if (!takeOver(file, text)) {
       throw new LockHeldError(`Another run took over the stale lock ${file} at the same moment; it is running now.`);
     }
-    opts.onStale?.(held ? `host ${held.host}, pid ${held.pid}, since ${held.since}` : 'unreadable');
+    opts.onStale?.(held ? describeHolder(held) : 'unreadable');
   }
   throw new LockHeldError(`Could not take the lock ${file}: another run took it at the same moment.`);
 }

@@ -86,6 +86,11 @@ describe('the lock', () => {
     expect(dead.code, dead.stderr).toBe(0);
     expect(dead.stdout).toContain(`Removed the lock ${l.lockFile} (host ${os.hostname()}, pid ${DEAD_PID}, since `);
     expect(fs.existsSync(l.lockFile)).toBe(false);
+    // since as the admin's clock shows it, not the file's UTC.
+    l.plant(JSON.stringify({ host: os.hostname(), pid: DEAD_PID, since: '2026-11-28T02:00:03.123Z' }));
+    const local = await runCli(['unlock', '--config', l.ws.configPath], { env: { TZ: 'Europe/Berlin' } });
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stdout).toContain(`pid ${DEAD_PID}, since 2026-11-28 03:00:03 (local time))`);
     l.plant(lockOf(process.pid));
     const alive = await runCli(['unlock', '--config', l.ws.configPath]);
     expect(alive.code).toBe(3);

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LockHeldError } from '../../src/core/errors.js';
-import { acquireLock, inspectLock, lockPath } from '../../src/io/lock.js';
+import { localTime } from '../../src/core/local-time.js';
+import { acquireLock, describeHolder, inspectLock, lockPath } from '../../src/io/lock.js';
 
 const HOUR = 3_600_000;
 const DEAD_PID = 2 ** 22 + 17; // above Linux's pid_max: never a running process
@@ -51,6 +52,33 @@ describe('the run lock', () => {
     expect(err.exitCode).toBe(3);
     expect(err.message).toContain(`host ${os.hostname()}, pid ${process.ppid}, since `);
     expect(err.message).toContain('imap-backup-tool unlock');
+  });
+
+  // Found in review: "since 2026-11-28T02:00:03.123Z" (UTC) was shown to an admin whose clock is local.
+  it('messages show since in local time; the file keeps UTC ISO, which other versions read', () => {
+    const TZ = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      const dir = folder();
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const shown = localTime(since);
+      expect(shown).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(local time\)$/);
+      expect(shown.slice(0, 19)).not.toBe(since.slice(0, 19).replace('T', ' '));
+      plant(dir, JSON.stringify({ host: os.hostname(), pid: process.ppid, since }));
+      const err = heldError(() => acquireLock(dir, { staleAfterMs: 12 * HOUR }));
+      expect(err.message).toContain(`(host ${os.hostname()}, pid ${process.ppid}, since ${shown})`);
+      expect(err.message).not.toContain(since);
+      plant(dir, JSON.stringify({ host: os.hostname(), pid: DEAD_PID, since }));
+      const warnings: string[] = [];
+      const lock = acquireLock(dir, { staleAfterMs: 12 * HOUR, onStale: (w) => warnings.push(w) });
+      expect(warnings).toEqual([`host ${os.hostname()}, pid ${DEAD_PID}, since ${shown}`]);
+      expect(JSON.parse(fs.readFileSync(lock.path, 'utf8')).since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      lock.release();
+      expect(describeHolder({ host: 'nas', pid: 7, since: '2026-11-28T02:00:03.123Z' })).toBe('host nas, pid 7, since 2026-11-28 07:30:03 (local time)');
+    } finally {
+      if (TZ === undefined) delete process.env.TZ;
+      else process.env.TZ = TZ;
+    }
   });
 
   it('a dead process, or an age beyond staleAfterMs, makes it stale: taken over with a warning', () => {
