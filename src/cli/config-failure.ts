@@ -1,4 +1,4 @@
-import type { ConfigError } from '../core/errors.js';
+import { describeError, type ConfigError } from '../core/errors.js';
 import { notifyStage } from '../engine/notify-stage.js';
 import { markReported } from './exit-codes.js';
 import type { Logger } from './logger.js';
@@ -13,15 +13,18 @@ export async function reportConfigFailure(err: ConfigError, log: Logger, started
   const salvage = err.salvage;
   if (!salvage) return;
   log.addSecrets(salvage.secrets);
+  let noLog = 'the logs path is among the problems';
   if (salvage.logsFolder) {
     try {
       log.openFile(salvage.logsFolder);
-    } catch {
-      // The console still gets the problems, and the mail says no log was written.
+    } catch (e) {
+      noLog = `the logs folder ${salvage.logsFolder} could not be used (${describeError(e)})`;
     }
   }
   log.info(`imap-backup-tool ${VERSION}: the run did not start`);
   log.error(err.message);
+  if (!log.filePath) log.warn(`No log file is written: ${noLog}`);
+  for (const w of salvage.warnings ?? []) log.warn(w);
   markReported(err);
   if (salvage.notification) {
     await notifyStage({ notification: salvage.notification, secrets: salvage.secrets }, { kind: 'failure', error: err, startedAt }, {

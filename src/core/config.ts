@@ -68,8 +68,8 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const mr = new FieldReader(raw.mailboxListPath, issues);
   if (raw.mailboxListIssues) issues.push(...raw.mailboxListIssues);
   else config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
-  if (issues.length > 0) throw new ConfigError(issues, salvage(config, issues));
   config.warnings = unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) });
+  if (issues.length > 0) throw new ConfigError(issues, { ...salvage(config, issues), warnings: config.warnings });
   return config;
 }
 
@@ -80,8 +80,9 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
  */
 function salvage(config: AppConfig, issues: ConfigIssue[]): ConfigSalvage {
   const clean = (...keys: string[]) => !issues.some((i) => i.file === config.configPath && (i.key === '' || keys.some((k) => i.key === k || i.key.startsWith(`${k}.`))));
+  const sectionOk = !issues.some((i) => i.file === config.configPath && i.key === 'common');
   return {
-    logsFolder: clean('common.rootFolderFullPath', 'common.logsFolderFullPath', 'common') ? config.logsFolder : undefined,
+    logsFolder: sectionOk && clean('common.rootFolderFullPath', 'common.logsFolderFullPath') ? config.logsFolder : undefined,
     notification: clean('mailNotification') ? config.notification : undefined,
     secrets: config.secrets,
   };
@@ -100,7 +101,7 @@ function readMailboxes(r: FieldReader, root: unknown, ctx: ConfigContext, abs: (
     const folders = r.list(m, 'imapFolder', `${key}.imapFolder`);
     const fullEmail = r.bool(m, 'UserFullEmail', `${key}.UserFullEmail`, true);
     const oauth2 = m['oauth2'] !== undefined ? readOAuth2(r, m, key, ctx, abs, secrets) : undefined;
-    const password = oauth2 || m['oauth2'] !== undefined ? '' : readSecret(r, m, key, ctx, abs);
+    const password = oauth2 || m['oauth2'] !== undefined ? '' : readSecret(r, m, key, ctx, abs, secrets);
     if (password) secrets.push(password);
     if (!key.includes('@') && fullEmail) r.fail(key, 'is not an e-mail address; the key of each mailbox must be its address');
     return {
@@ -142,11 +143,15 @@ function readTlsOptions(r: FieldReader, m: Record<string, unknown>, key: string,
 }
 
 /** `password: '${ENV}'` or `passwordFile: path` keep secrets out of the YAML when the admin wants. */
-function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string): string {
+function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx: ConfigContext, abs: (p: string) => string, secrets: string[]): string {
   const file = r.path(m, 'passwordFile', `${key}.passwordFile`, '');
   if (file) {
     const text = ctx.readTextFile(abs(file));
-    if (text === undefined) r.fail(`${key}.passwordFile`, `cannot read ${abs(file)}; create it with the password as its only line`);
+    // Not found may mean the password itself was written here: it is redacted like one.
+    if (text === undefined) {
+      secrets.push(file);
+      r.fail(`${key}.passwordFile`, `cannot read ${abs(file)}; create it with the password as its only line (passwordFile takes the path of that file)`);
+    }
     return (text ?? '').replace(/\r?\n$/, '');
   }
   const raw = m['password'];
@@ -171,7 +176,7 @@ function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: Confi
   const enabled = r.bool(n, 'send_notification', 'mailNotification.send_notification', false);
   const key = 'mailNotification';
   const need = (k: string) => (enabled ? r.string(n, k, `${key}.${k}`) : r.string(n, k, `${key}.${k}`, ''));
-  const password = enabled && (n['password'] !== undefined || n['passwordFile'] !== undefined) ? readSecret(r, n, key, ctx, abs) : '';
+  const password = enabled && (n['password'] !== undefined || n['passwordFile'] !== undefined) ? readSecret(r, n, key, ctx, abs, secrets) : '';
   if (password) secrets.push(password);
   const to = r.list(n, 'to', `${key}.to`);
   if (enabled && to.length === 0) r.fail(`${key}.to`, 'is missing; give the address (or a list of addresses) that gets the report');

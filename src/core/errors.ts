@@ -28,6 +28,8 @@ export interface ConfigSalvage {
   notification?: NotificationConfig | undefined;
   /** Every secret read, for redaction. */
   secrets: string[];
+  /** Keys that are not settings (a `pasword` is often why `password` is missing). */
+  warnings?: string[];
 }
 
 export class ConfigError extends AppError {

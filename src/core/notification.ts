@@ -95,7 +95,8 @@ function bodySections(outcome: NotificationOutcome, config: NotificationConfig, 
     const issues = outcome.error.issues;
     const text = `The run on ${ctx.host} (imap-backup-tool ${ctx.version}, started ${timestamp(outcome.startedAt)}) did not start: its configuration has `
       + `${plural(issues.length, 'problem')}, so nothing was backed up, archived or deleted. Fix ${issues.length === 1 ? 'it' : 'them'}; "imap-backup-tool check" shows whether the files are right before the next run:`;
-    return [head, para(text), list(issues.map((i) => issueText(i))), para(logText(ctx.log, ctx.host))];
+    const notWritten = 'No log file was written: the logs path is among the problems above, or its folder could not be used.';
+    return [head, para(text), list(issues.map((i) => issueText(i))), ...ignoredSection(outcome.error.salvage?.warnings ?? []), para(ctx.log.path ? logText(ctx.log, ctx.host) : notWritten)];
   }
   if (outcome.kind === 'failure') {
     const text = `The run on ${ctx.host} (imap-backup-tool ${ctx.version}, started ${timestamp(outcome.startedAt)}) stopped with an error after reading its configuration, `

@@ -69,22 +69,26 @@ function readYaml(file: string): unknown {
     throw fail(file, code === 'ENOENT' ? 'does not exist; create it (see the samples in dist-config) or fix the path' : `cannot be read (${code ?? String(err)})`);
   }
   if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
+  text = text.replace(/^\uFEFF/, '');
   const lines = new LineCounter();
   // logLevel 'error': the library's warnings (a list used as a key…) would reach stderr as Node warnings.
-  const doc = YAML.parseDocument(text.replace(/^\uFEFF/, ''), { uniqueKeys: true, prettyErrors: false, lineCounter: lines, logLevel: 'error' });
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines, logLevel: 'error' });
   // One mistake (a tab above all) trips the parser many times over, on correct lines too: the first
   // error is the one to fix, and the others may vanish with it.
   const first = doc.errors[0];
   if (first) {
     const at = lines.linePos(first.pos[0]);
-    throw new ConfigError([issue(file, `line ${at.line}, column ${at.col}`, yamlMessage(first.code, first.message))]);
+    const end = text.indexOf('\n', first.pos[1]);
+    const source = text.slice(lines.lineStarts[at.line - 1] ?? 0, end < 0 ? undefined : end);
+    throw new ConfigError([issue(file, `line ${at.line}, column ${at.col}`, yamlMessage(first.code, first.message, source))]);
   }
   keepTextAsWritten(doc);
   try {
     // maxAliasCount stops "billion laughs" alias bombs from exhausting memory.
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw fail(file, `cannot be used: ${err instanceof Error ? err.message : String(err)}`);
+    // `Unresolved alias (…): name` names what follows the *, which may be a password.
+    throw fail(file, `cannot be used: ${(err instanceof Error ? err.message : String(err)).replace(/^(Unresolved alias[^:]*):.*$/s, '$1')}`);
   }
 }
 
@@ -124,15 +128,28 @@ function keepTextAsWritten(doc: YAML.Document): void {
   });
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, source: string): string {
   // The parser recurses per level; a hostile file nested thousands deep exhausts the stack.
   if (/call stack/i.test(message)) return 'is nested too deeply to be a configuration (thousands of levels of lists or sections)';
-  const first = message.split('\n')[0] ?? message;
+  const said = parserText(message, source);
+  const first = said ? `: ${said}` : '';
+  if (/^(Block scalar header|Not a YAML token)/.test(message)) return 'is not valid YAML: a value starting with > or | is read as a block of text; put it in single quotes (a \' inside them written twice)';
   if (code === 'TAB_AS_INDENT') return 'is not valid YAML: a tab indents this line; indent with spaces only';
   if (code === 'DUPLICATE_KEY') return 'is not valid YAML: this key appears twice in its section; keep one';
-  if (code === 'BAD_DQ_ESCAPE') return `is not valid YAML: ${first}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
-  if (code === 'UNEXPECTED_TOKEN') return `is not valid YAML: ${first}. A ' inside single quotes is written twice ('it''s')`;
-  return `is not valid YAML: ${first}`;
+  if (code === 'BAD_DQ_ESCAPE') return `is not valid YAML${first || ': a \\ starts an unknown escape between double quotes'}. Windows paths belong in single quotes, e.g. 'c:\\mailbox_backup'`;
+  if (code === 'UNEXPECTED_TOKEN') return `is not valid YAML${first}. A ' inside single quotes is written twice ('it''s')`;
+  return `is not valid YAML${first || ` (${code})`}`;
+}
+
+/**
+ * The parser's first line, unless it repeats text of the lines it is about: several messages quote
+ * them (`Block scalar header includes extra characters: >S3cret`, `Unresolved tag: !S3cret`), and
+ * those lines may hold a password that nothing redacts yet. Line and column say where, then.
+ */
+export function parserText(message: string, source: string): string | undefined {
+  const line = message.split('\n')[0] ?? '';
+  const words = line.split(/[\s:,]+/).map((w) => w.replace(/^["'`(]+|["'`).]+$/g, '')).filter((w) => w.length >= 3);
+  return words.some((w) => source.includes(w)) ? undefined : line;
 }
 
 function issue(file: string, key: string, message: string): ConfigIssue {

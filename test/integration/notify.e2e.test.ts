@@ -248,10 +248,44 @@ describe('notification e-mail', () => {
     expect(badLogs.r.code).toBe(2);
     expect(badLogs.log, 'no log where the logs path is in question').toBe('');
     const mail = onlyMail(badLogs);
-    expect(mail.text).toContain('No log file was written for this run');
+    expect(mail.text).toContain('No log file was written: the logs path is among the problems');
     expect(mail.text).toContain('common.logsFolderFullPath');
     expect(badLogs.r.stdout + badLogs.r.stderr).toContain(`${USER1}.password: is missing`);
     for (const o of [missing, badMail, badLogs]) expectNoSecrets(o);
+  });
+
+  it('a not-started mail never carries a password: one quoted by a YAML error, one written where a file path goes', async () => {
+    const listWith = (from: string, to: string) => (ws: Workspace) => {
+      const list = path.join(ws.dir, 'mailboxes_to_backup.yml');
+      fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace(from, to));
+    };
+    // Found in review: the parser's message quoted the line (`…extra characters: >Mailbox-One-S3cret`).
+    const yaml = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, { prepare: listWith(`password: '${PASS1}'`, `password: >${PASS1}`) });
+    expect(yaml.r.code).toBe(2);
+    expect(onlyMail(yaml).subject).toContain('a value starting with > or | is read as a block of text; put it in single quotes');
+    const file = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, { prepare: listWith(`password: '${PASS1}'`, `passwordFile: '${PASS1}'`) });
+    expect(file.r.code).toBe(2);
+    expect(onlyMail(file).text).toMatch(/passwordFile: cannot read \S*\*\*\*; create it/);
+    for (const o of [yaml, file]) expectNoSecrets(o);
+  });
+
+  it('a problem elsewhere in common keeps the log; a misspelt key is named where it explains the problem', async () => {
+    const o = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
+      prepare: (ws) => {
+        fs.writeFileSync(ws.configPath, fs.readFileSync(ws.configPath, 'utf8').replace("mailboxList: 'mailboxes_to_backup.yml'", "mailboxList: 'mailboxes_to_backup.yml'\n  concurrency: 100"));
+        const list = path.join(ws.dir, 'mailboxes_to_backup.yml');
+        fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace(`password: '${PASS1}'`, `pasword: '${PASS1}'`));
+      },
+    });
+    expect(o.r.code).toBe(2);
+    expect(path.dirname(o.logPath)).toBe(o.ws.logsFolder);
+    const mail = onlyMail(o);
+    expect(mail.text).toContain('common.concurrency: expected a whole number from 1 to 64');
+    expect(mail.text).toContain(`${USER1}.password: is missing`);
+    expect(mail.text).toContain(`- mailboxes_to_backup.yml: ${USER1}.pasword is not a setting of the tool, so it is ignored: did you mean password?`);
+    expect(o.log).toContain('did you mean password?');
+    expectLogAttached(o, mail);
+    expectNoSecrets(o);
   });
 
   it('run --dry-run with a configuration error mails nothing and writes no log', async () => {

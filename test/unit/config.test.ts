@@ -169,3 +169,30 @@ describe('what a configuration with problems still lets a run report (ConfigSalv
     expect(salvageOf(ORIGINAL_CONFIG, noPassword).secrets.sort()).toEqual(['P@ssw0rd', 'P@ssw0rd'].sort());
   });
 });
+
+describe('a YAML error never repeats a password written on its line', () => {
+  const SECRET = 'Zq7-Vexor-Plim9';
+  it.each([
+    ['a block scalar header', `password: >${SECRET}`],
+    ['a block scalar header with a space', `password: > ${SECRET} x`],
+    ['a keep indicator', `password: |+${SECRET}`],
+    ['an escape between double quotes', `password: "Zq7\\UVexor-Plim9"`],
+    ['a quote inside single quotes', `password: 'Zq7-Vex'or-Plim9'`],
+    ['an unclosed flow sequence', `password: [${SECRET}`],
+    ['a colon inside', `password: ${SECRET}: x`],
+    ['an unclosed double quote', `password: "${SECRET}`],
+    ['a reserved first character', `password: @${SECRET}`],
+  ])('%s', (_, line) => {
+    const mailboxes = ORIGINAL_MAILBOXES.replace("    password: 'P@ssw0rd'", `    ${line}`);
+    const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, mailboxes), {}));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^mailboxes_to_backup\.yml\|line \d+, column \d+\|is not valid YAML/);
+    const message = issues[0]?.split('|')[2] ?? '';
+    for (let i = 0; i + 4 <= SECRET.length; i++) expect(message, SECRET.slice(i, i + 4)).not.toContain(SECRET.slice(i, i + 4));
+  });
+
+  it('keeps the parser\'s own words when they repeat nothing of the line', () => {
+    const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, ORIGINAL_MAILBOXES.replace("imapFolder: 'INBOX, SENT'", 'imapFolder: [INBOX, SENT')), {}));
+    expect(issues[0]).toMatch(/is not valid YAML: [A-Z]/);
+  });
+});
