@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AppConfig } from '../core/config-types.js';
+import { initCommand, programName } from '../core/init-command.js';
 import { loadConfig, locateConfig } from '../io/config-files.js';
 import { Logger } from './logger.js';
 
@@ -38,7 +39,11 @@ export interface CommandContext {
 
 /** `warn`: false for `run`, which says the warnings in its log, after it may have started again. */
 export function loadContext(args: { config?: string | undefined; verbose?: boolean | undefined }, log = new Logger(!!args.verbose), warn = true): CommandContext {
-  const config = loadConfig(locateConfig(args.config, binaryDir()));
+  const dir = binaryDir();
+  const file = locateConfig(args.config, dir);
+  // Plain `init` writes beside the executable, else into the working directory: --config only when that is not here.
+  const plain = file === path.join(dir ?? process.cwd(), 'configuration.yml');
+  const config = loadConfig(file, process.env, initCommand(programName(dir), plain ? undefined : file));
   log.addSecrets(config.secrets);
   if (warn) for (const w of config.warnings ?? []) log.warn(w);
   return { log, config };

@@ -3,56 +3,69 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { EXIT } from '../cli/exit-codes.js';
 import { binaryDir } from '../cli/context.js';
-import { SAMPLES } from '../cli/samples.js';
+import { initPlan, type InitTarget } from '../cli/init-plan.js';
+import { programName, quoteArg } from '../core/init-command.js';
+
+const usageError = (message: string) => Object.assign(new Error(message), { name: 'CLIError' });
 
 export default defineCommand({
-  meta: { name: 'init', description: 'Write commented sample configuration files beside the executable (never overwrites)' },
+  meta: { name: 'init', description: 'Write the commented sample configuration files that are missing, beside the executable (never changes an existing file)' },
   args: {
     dir: { type: 'string', description: 'Folder to write them into (default: beside the executable, else the working directory)', valueHint: 'folder' },
+    config: { type: 'string', description: 'The configuration to complete: its mailbox list is written beside it, under the name its common.mailboxList gives', valueHint: 'file' },
   },
   run({ args }) {
-    const dir = path.resolve(args.dir ?? binaryDir() ?? process.cwd());
-    const targets = SAMPLES.map(([name, text]) => ({ file: path.join(dir, name), text }));
-    // All or nothing: half a fresh sample next to an edited configuration would only confuse.
-    const existing = targets.filter((t) => fs.existsSync(t.file)).map((t) => t.file);
-    if (existing.length > 0) return refuse(existing);
-    fs.mkdirSync(dir, { recursive: true });
-    const written: string[] = [];
-    for (const t of targets) {
-      // Notepad and its kin expect CRLF on Windows; the YAML reader takes either.
-      const text = process.platform === 'win32' ? t.text.replace(/\r?\n/g, '\r\n') : t.text;
-      try {
-        // 'wx' fails instead of overwriting a file that appeared since the check above.
-        fs.writeFileSync(t.file, text, { flag: 'wx', mode: 0o600 });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return refuse([t.file], written);
-        throw err;
-      }
-      written.push(t.file);
-    }
-    const exe = binaryDir() ? path.basename(process.execPath) : 'imap-backup-tool';
+    if (args.dir !== undefined && args.config !== undefined) throw usageError('give --dir or --config, not both: --config names the folder too');
+    const configPath = args.config !== undefined
+      ? path.resolve(args.config)
+      : path.join(path.resolve(args.dir ?? binaryDir() ?? process.cwd()), 'configuration.yml');
+    const { targets, notes } = initPlan(configPath);
+    // Each file on its own: the admin of the original tool has a configuration but may lack the
+    // list, and a sample written beside an edited file is what they need, not a refusal.
+    const done = targets.map((t) => ({ ...t, wrote: write(t) }));
+    const written = done.filter((t) => t.wrote);
+    if (written.length === 0) return refuse(done, notes);
+    const exe = programName(binaryDir());
+    const flag = args.dir !== undefined || args.config !== undefined ? ` --config ${quoteArg(configPath)}` : '';
+    const edit = written.length === targets.length
+      ? 'Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.'
+      : `Edit ${written.map((t) => `${path.relative(path.dirname(configPath), t.file)}: ${t.holds}`).join('; ')}.`;
     process.stdout.write([
-      ...written.map((f) => `Wrote ${f}`),
+      ...done.map((t) => (t.wrote ? `Wrote ${t.file}` : `Kept ${t.file}: it exists, and init never changes an existing file.`)),
+      ...notes,
       '',
       'Next:',
-      `  1. Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.`,
-      `  2. ${exe} check${args.dir ? ` --config ${quote(targets[0]?.file ?? '')}` : ''}     logs in to every mailbox and lists its folders`,
-      `  3. ${exe} schedule${args.dir ? ` --config ${quote(targets[0]?.file ?? '')}` : ''}  prints the command that runs it every day`,
+      `  1. ${edit}`,
+      `  2. ${exe} check${flag}     logs in to every mailbox and lists its folders`,
+      `  3. ${exe} schedule${flag}  prints the command that runs it every day`,
       '',
     ].join('\n'));
     return EXIT.ok;
   },
 });
 
-function refuse(existing: string[], written: string[] = []): number {
+/** Writes `t` unless its file exists; false when it does. */
+function write(t: InitTarget): boolean {
+  // Notepad and its kin expect CRLF on Windows; the YAML reader takes either.
+  const text = process.platform === 'win32' ? t.text.replace(/\r?\n/g, '\r\n') : t.text;
+  fs.mkdirSync(path.dirname(t.file), { recursive: true });
+  try {
+    // 'wx' is the existence check: a file that appears at the last moment is still never overwritten.
+    fs.writeFileSync(t.file, text, { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+function refuse(kept: InitTarget[], notes: string[]): number {
   process.stderr.write([
-    ...existing.map((f) => `${f} already exists.`),
-    ...written.map((f) => `(${f} was written.)`),
-    `init never overwrites a configuration: ${written.length > 0 ? 'nothing else was' : 'nothing was'} written. Edit the existing`,
-    'files, move them away first, or pass --dir <another folder>.',
+    ...kept.map((t) => `${t.file} already exists.`),
+    ...notes,
+    'init writes only missing files and never changes an existing one: nothing was written. Edit the',
+    'existing files, move them away first, or pass --dir <another folder>.',
     '',
   ].join('\n'));
   return EXIT.config;
 }
-
-const quote = (p: string) => (/\s/.test(p) ? `"${p}"` : p);

@@ -4,6 +4,8 @@ import YAML, { LineCounter } from 'yaml';
 import { buildConfig } from '../core/config.js';
 import type { AppConfig } from '../core/config-types.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { initCommand, programName, shownCommand } from '../core/init-command.js';
+import { configuredListName, insideFolder, mailboxListPath as listPathOf } from '../core/mailbox-list-name.js';
 
 const CONFIG_NAME = 'configuration.yml';
 const MAX_YAML_BYTES = 4 * 1024 * 1024;
@@ -13,9 +15,10 @@ const MAX_YAML_BYTES = 4 * 1024 * 1024;
  * started by Task Scheduler from C:\Windows\System32), else the working directory.
  */
 export function locateConfig(explicit: string | undefined, binaryDir: string | undefined, cwd = process.cwd()): string {
+  const program = programName(binaryDir);
   if (explicit) {
     const p = path.resolve(cwd, explicit);
-    if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: 'does not exist; check the --config path' }]);
+    if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: configMissing(initCommand(program, p)) }]);
     return p;
   }
   const tried = [binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME));
@@ -24,20 +27,18 @@ export function locateConfig(explicit: string | undefined, binaryDir: string | u
   throw new ConfigError([{
     file: tried.join(' and '),
     key: '',
-    message: 'no configuration.yml found; run "imap-backup-tool init" to write a commented sample, or pass --config <file>',
+    message: `no configuration.yml found; run ${shownCommand(initCommand(program))} to write a commented sample, or pass --config <file>`,
   }]);
 }
 
-export function loadConfig(configPath: string, env = process.env): AppConfig {
-  const main = readYaml(configPath);
-  const common = main && typeof main === 'object' ? (main as Record<string, unknown>)['common'] : undefined;
-  const listValue = common && typeof common === 'object' ? (common as Record<string, unknown>)['mailboxList'] : undefined;
-  const listName = typeof listValue === 'string' && listValue.trim() ? listValue.trim() : 'mailboxes_to_backup.yml';
-  const mailboxListPath = path.resolve(path.dirname(configPath), listName);
+/** `init`: how the messages say to write a missing file (the caller knows whether plain `init` finds this configuration). */
+export function loadConfig(configPath: string, env = process.env, init = initCommand('imap-backup-tool', configPath)): AppConfig {
+  const main = readYaml(configPath, configMissing(init));
+  const mailboxListPath = listPathOf(configPath, main);
   let mailboxes: unknown;
   let mailboxListIssues: ConfigIssue[] | undefined;
   try {
-    mailboxes = readYaml(mailboxListPath);
+    mailboxes = readYaml(mailboxListPath, listMissing(configPath, main, mailboxListPath, init));
   } catch (err) {
     // Reported with the main file's problems, so that what can be used of it still is (ConfigSalvage).
     if (!(err instanceof ConfigError)) throw err;
@@ -56,7 +57,24 @@ export function loadConfig(configPath: string, env = process.env): AppConfig {
   });
 }
 
-function readYaml(file: string): unknown {
+/** The admin of the original tool may have its configuration but not its list; `init` writes just what is missing. */
+function listMissing(configPath: string, main: unknown, listPath: string, init: string): string {
+  const config = path.basename(configPath);
+  const dir = path.dirname(configPath);
+  const fix = `${configuredListName(main) === undefined ? 'set' : 'fix'} common.mailboxList in ${config}`;
+  // init writes only into the configuration's folder: a list named elsewhere it cannot provide.
+  if (!insideFolder(dir, listPath)) {
+    return `does not exist; create it, or ${fix} to name a list in its folder (${shownCommand(init)} writes a commented sample beside ${config}; existing files are kept)`;
+  }
+  const where = path.dirname(listPath) === dir ? `beside ${config}` : 'there';
+  return `does not exist; run ${shownCommand(init)} to write a commented sample of it ${where} (existing files are kept), or ${fix}`;
+}
+
+function configMissing(init: string): string {
+  return `does not exist; check the --config path, or run ${shownCommand(init)} to write a commented sample there (with its mailbox list beside it)`;
+}
+
+function readYaml(file: string, missing: string): unknown {
   let text: string;
   try {
     const stat = fs.statSync(file);
@@ -66,7 +84,7 @@ function readYaml(file: string): unknown {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw fail(file, code === 'ENOENT' ? 'does not exist; create it (see the samples in dist-config) or fix the path' : `cannot be read (${code ?? String(err)})`);
+    throw fail(file, code === 'ENOENT' ? missing : `cannot be read (${code ?? String(err)})`);
   }
   if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
   text = text.replace(/^\uFEFF/, '');

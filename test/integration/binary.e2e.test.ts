@@ -131,6 +131,29 @@ describe('the Linux single-file executable', () => {
     }
   });
 
+  // The admin of the original tool: its configuration.yml beside the executable, no mailbox list, no dist-config.
+  it('without the mailbox list, says to run its own init, which writes the list and keeps configuration.yml', async () => {
+    const dir = fs.mkdtempSync(path.join(path.dirname(binWs.dir), 'ibt-init-'));
+    try {
+      fs.copyFileSync(BUILT, path.join(dir, NAME));
+      const ws = { ...binWs, dir };
+      const config = fs.readFileSync(binWs.configPath, 'utf8').replace(/mailboxList: .*\n/, "mailboxList: 'office.yml'\n");
+      expect(config).toContain("mailboxList: 'office.yml'");
+      fs.writeFileSync(path.join(dir, 'configuration.yml'), config);
+      const missing = await runBin(ws, ['check']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`${path.join(dir, 'office.yml')}: does not exist; run "${NAME} init" to write a commented sample of it beside configuration.yml`);
+      expect(missing.stderr).not.toContain('dist-config');
+      const init = await runBin(ws, ['init']);
+      expect(init.code, init.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(dir, 'configuration.yml'), 'utf8')).toBe(config);
+      expect(fs.readFileSync(path.join(dir, 'office.yml'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'dist-config', 'mailboxes_to_backup.yml'), 'utf8'));
+      expect(fs.existsSync(path.join(dir, 'mailboxes_to_backup.yml'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('schedule names the binary itself and the absolute configuration beside it', async () => {
     const r = await runBin(binWs, ['schedule', '--platform', 'windows', '--time', '03:15']);
     expect(r.code, r.stderr).toBe(0);

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
+import { ORIGINAL_CONFIG } from '../helpers/config-fixture.js';
+import { loadConfig } from '../../src/io/config-files.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
 
@@ -27,15 +29,133 @@ describe('init', () => {
     expect(fs.existsSync(path.join(dir, 'configuration.yml'))).toBe(true);
   });
 
-  it('never overwrites: one existing file stops it, and nothing is written', async () => {
+  it('never overwrites: with only the mailbox list there, it writes configuration.yml and keeps the list', async () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'mailboxes_to_backup.yml'), 'mine: {}\n');
     const r = await runCli(['init', '--dir', dir]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${path.join(dir, 'mailboxes_to_backup.yml')} already exists`);
-    expect(r.stderr).toContain('nothing was written');
-    expect(fs.readdirSync(dir)).toEqual(['mailboxes_to_backup.yml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Wrote ${path.join(dir, 'configuration.yml')}`);
+    expect(r.stdout).toContain(`Kept ${path.join(dir, 'mailboxes_to_backup.yml')}: it exists`);
+    expect(fs.readdirSync(dir).sort()).toEqual(['configuration.yml', 'mailboxes_to_backup.yml']);
     expect(fs.readFileSync(path.join(dir, 'mailboxes_to_backup.yml'), 'utf8')).toBe('mine: {}\n');
+  });
+});
+
+// The admin of the original tool has its configuration.yml, but not (or no longer) the list.
+describe('init beside an existing configuration', () => {
+  const SAMPLE_LIST = fs.readFileSync(path.join(SAMPLES, 'mailboxes_to_backup.yml'));
+  const withConfig = (config = ORIGINAL_CONFIG) => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), config);
+    return dir;
+  };
+  const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((f) => [f, fs.statSync(path.join(dir, f)).isFile() ? fs.readFileSync(path.join(dir, f), 'utf8') : '<dir>']));
+
+  it('writes only the missing mailbox list and keeps configuration.yml byte for byte', async () => {
+    const dir = withConfig();
+    const r = await runCli(['init'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'configuration.yml'), 'utf8')).toBe(ORIGINAL_CONFIG);
+    expect(fs.readFileSync(path.join(dir, 'mailboxes_to_backup.yml'))).toEqual(SAMPLE_LIST);
+    expect(fs.statSync(path.join(dir, 'mailboxes_to_backup.yml')).mode & 0o077).toBe(0);
+    expect(r.stdout).toContain(`Kept ${path.join(dir, 'configuration.yml')}: it exists, and init never changes an existing file.`);
+    expect(r.stdout).toContain(`Wrote ${path.join(dir, 'mailboxes_to_backup.yml')}`);
+    expect(r.stdout).toContain('1. Edit mailboxes_to_backup.yml: mailboxes, passwords');
+  });
+
+  it('names the list as common.mailboxList does, resolved from the configuration\'s folder, not the working directory', async () => {
+    const dir = withConfig(ORIGINAL_CONFIG.replace("mailboxList: 'mailboxes_to_backup.yml'", "mailboxList: 'lists/office.yml'"));
+    const r = await runCli(['init', '--dir', dir], { cwd: tmp() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'lists', 'office.yml'))).toEqual(SAMPLE_LIST);
+    expect(fs.existsSync(path.join(dir, 'mailboxes_to_backup.yml'))).toBe(false);
+    expect(r.stdout).toContain(`Wrote ${path.join(dir, 'lists', 'office.yml')}`);
+    expect(r.stdout).toContain(`as common.mailboxList in configuration.yml says`);
+    expect(r.stdout).toContain(`1. Edit ${path.join('lists', 'office.yml')}: mailboxes`);
+  });
+
+  it('--config completes a configuration of another name, wherever it is', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'prod.yml'), ORIGINAL_CONFIG.replace("'mailboxes_to_backup.yml'", "'prod-list.yml'"));
+    const r = await runCli(['init', '--config', 'prod.yml'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(['prod-list.yml', 'prod.yml']);
+    expect(r.stdout).toContain(`check --config ${path.join(dir, 'prod.yml')}`);
+    const both = await runCli(['init', '--config', 'prod.yml', '--dir', dir], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --dir or --config, not both');
+  });
+
+  it('does not follow a list name that leads out of the folder: writes it inside and says so', async () => {
+    const outer = tmp();
+    const dir = path.join(outer, 'cfg');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), ORIGINAL_CONFIG.replace("'mailboxes_to_backup.yml'", "'../../escaped.yml'"));
+    const r = await runCli(['init', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(outer)).toEqual(['cfg']);
+    expect(fs.existsSync(path.join(path.dirname(outer), 'escaped.yml'))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'escaped.yml'))).toEqual(SAMPLE_LIST);
+    expect(r.stdout).toContain(`common.mailboxList in configuration.yml names ../../escaped.yml, outside ${dir}; init writes only into that folder, so the sample's place is ${path.join(dir, 'escaped.yml')}: move it to ${path.join(path.dirname(outer), 'escaped.yml')}`);
+  });
+
+  it('reads common.mailboxList leniently, and falls back to the default name when it cannot', async () => {
+    const tabbed = withConfig("common:\n  mailboxList: 'office.yml'\nstorage:\n\tarchiveToZip: True\n");
+    const r = await runCli(['init', '--dir', tabbed]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(tabbed).sort()).toEqual(['configuration.yml', 'office.yml']);
+
+    const broken = withConfig('common: [oops\n');
+    const b = await runCli(['init', '--dir', broken]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(fs.readdirSync(broken).sort()).toEqual(['configuration.yml', 'mailboxes_to_backup.yml']);
+    expect(b.stdout).toContain('configuration.yml is not valid YAML, so its common.mailboxList is unknown: the mailbox list sample is named mailboxes_to_backup.yml, the default.');
+  });
+
+  it('refuses when every file exists (the custom list included), and changes nothing', async () => {
+    for (const list of ['mailboxes_to_backup.yml', 'office.yml']) {
+      const dir = withConfig(ORIGINAL_CONFIG.replace("'mailboxes_to_backup.yml'", `'${list}'`));
+      fs.writeFileSync(path.join(dir, list), 'mine: {}\n');
+      const before = snapshot(dir);
+      const r = await runCli(['init', '--dir', dir]);
+      expect(r.code, list).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`${path.join(dir, 'configuration.yml')} already exists.`);
+      expect(r.stderr).toContain(`${path.join(dir, list)} already exists.`);
+      expect(r.stderr).toContain('nothing was written');
+      expect(snapshot(dir)).toEqual(before);
+    }
+  });
+
+  it('a run without the list says to run init (with --config when plain init would not find it), and that init then works', async () => {
+    const dir = withConfig();
+    const here = await runCli(['check'], { cwd: dir });
+    expect(here.code).toBe(2);
+    expect(here.stderr).toContain(`${path.join(dir, 'mailboxes_to_backup.yml')}: does not exist; run "imap-backup-tool init" to write a commented sample of it beside configuration.yml (existing files are kept), or fix common.mailboxList in configuration.yml`);
+    expect(here.stderr).not.toContain('dist-config');
+    expect(here.stderr).not.toMatch(/^\s+at /m);
+
+    const away = await runCli(['check', '--config', path.join(dir, 'configuration.yml')]);
+    expect(away.code).toBe(2);
+    const cmd = `imap-backup-tool init --config ${path.join(dir, 'configuration.yml')}`;
+    expect(away.stderr).toContain(`does not exist; run "${cmd}" to write`);
+    const init = await runCli(cmd.split(' ').slice(1));
+    expect(init.code, init.stderr).toBe(0);
+    // The sample's placeholder mailboxes may not validate; the list is found, which is the point.
+    let problems = '';
+    try {
+      loadConfig(path.join(dir, 'configuration.yml'), {});
+    } catch (err) {
+      problems = String(err);
+    }
+    expect(problems).not.toContain('does not exist');
+  });
+
+  it('a --config that does not exist: the message names the file and how init writes it', async () => {
+    const dir = tmp();
+    const r = await runCli(['check', '--config', path.join(dir, 'configuration.yml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path.join(dir, 'configuration.yml')}: does not exist; check the --config path, or run "imap-backup-tool init --config ${path.join(dir, 'configuration.yml')}" to write a commented sample there`);
   });
 });
 

@@ -137,6 +137,26 @@ describe('every problem reported at once, with file, key and advice', () => {
   });
 });
 
+describe('a missing mailbox list says how to get one without a dist-config folder', () => {
+  const missingList = (config: string, init?: string) => {
+    const file = writeFiles(config, '');
+    fs.rmSync(path.join(path.dirname(file), 'mailboxes_to_backup.yml'));
+    return issuesOf(() => loadConfig(file, {}, init)).find((i) => i.includes('does not exist')) ?? '';
+  };
+
+  it('names the file, the key, and the init that writes it beside configuration.yml', () => {
+    expect(missingList(ORIGINAL_CONFIG, 'ibt.exe init')).toBe('mailboxes_to_backup.yml||does not exist; run "ibt.exe init" to write a commented sample of it beside configuration.yml (existing files are kept), or fix common.mailboxList in configuration.yml');
+    expect(missingList(ORIGINAL_CONFIG.replace("  mailboxList: 'mailboxes_to_backup.yml'\n", ''), 'ibt.exe init')).toContain('or set common.mailboxList in configuration.yml');
+    // Called without knowing how it was started: --config, which is right wherever the file is.
+    expect(missingList(ORIGINAL_CONFIG)).toMatch(/run "imap-backup-tool init --config \/\S+\/configuration\.yml" to write/);
+  });
+
+  it('a list named outside the configuration\'s folder: init cannot write it there, and the message does not pretend', () => {
+    const issue = missingList(ORIGINAL_CONFIG.replace("'mailboxes_to_backup.yml'", "'../elsewhere.yml'"), 'ibt init');
+    expect(issue).toBe('elsewhere.yml||does not exist; create it, or fix common.mailboxList in configuration.yml to name a list in its folder ("ibt init" writes a commented sample beside configuration.yml; existing files are kept)');
+  });
+});
+
 describe('what a configuration with problems still lets a run report (ConfigSalvage)', () => {
   const salvageOf = (config: string, mailboxes: string | undefined) => {
     const file = writeFiles(config, mailboxes ?? '');
