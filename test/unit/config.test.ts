@@ -216,3 +216,8 @@ describe('a YAML error never repeats a password written on its line', () => {
     expect(issues[0]).toMatch(/is not valid YAML: [A-Z]/);
   });
 });
+
+it('a missing section says how to get a sample of it without the dist-config folder (the executable has none)', () => {
+  const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/storage:[\s\S]*?(?=mailNotification:)/, ''), ORIGINAL_MAILBOXES), {}));
+  expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample ("imap-backup-tool init --dir sample" writes one into the folder sample)']);
+});
