@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { FolderSelection } from './config-types.js';
+import { keepApart, type LocalHistory } from './case-apart.js';
 import { localFolderPath } from './local-path.js';
+
+export type { LocalHistory };
 
 export interface ServerFolder {
   path: string;
@@ -58,13 +60,6 @@ function excluded(folder: ServerFolder, patterns: string[], folders: ServerFolde
 }
 
 /** Which server folders to back up, and under which local path, for one mailbox. */
-export interface LocalHistory {
-  /** Local paths ('/'-joined) an earlier run kept state for: they keep their names. */
-  known?: ReadonlySet<string>;
-  /** The process folder's disk takes `Foo` and `foo` for one folder (Windows, macOS). */
-  foldsCase?: boolean;
-}
-
 export function resolveFolders(selection: FolderSelection, exclude: string[], all: ServerFolder[], history: LocalHistory = {}): { folders: ResolvedFolder[]; problems: FolderProblem[] } {
   const usable = all.filter(selectable);
   const problems: FolderProblem[] = [];
@@ -87,42 +82,6 @@ export function resolveFolders(selection: FolderSelection, exclude: string[], al
       }
     }
   }
-  keepApartOnDisk(folders, history);
+  keepApart(folders, history);
   return { folders, problems };
-}
-
-/**
- * As Windows and macOS compare names (letter case, Unicode form): one folder on their disks. One
- * character at a time, as NTFS folds: `Straße` and `Strasse` stay two folders there.
- */
-const onDisk = (local: string[]) => [...local.join('/').normalize('NFC')].map((c) => {
-  const upper = c.toUpperCase();
-  return [...upper].length === 1 ? upper : c;
-}).join('');
-
-/**
- * Server folders whose local paths differ only in letter case (`Foo` and `foo`, which Dovecot
- * and Cyrus allow) would share one folder on Windows and macOS, where one's message can replace
- * or pass for the other's. A folder an earlier run kept state for keeps its name (on a disk that
- * folds case, only the first of them by server path); with no history, the first by server path.
- * Each other gets its own: `%~` and a hash of its server path, a form no escaped server name
- * takes (every `%` the escaping writes is followed by two hex digits).
- */
-function keepApartOnDisk(folders: ResolvedFolder[], history: LocalHistory): void {
-  const groups = new Map<string, ResolvedFolder[]>();
-  for (const f of folders) {
-    const key = onDisk(f.local);
-    groups.set(key, [...(groups.get(key) ?? []), f]);
-  }
-  for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    const sorted = [...group].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const known = sorted.filter((f) => history.known?.has(f.local.join('/')));
-    const keep = new Set(known.length === 0 || history.foldsCase ? [known[0] ?? sorted[0]] : known);
-    for (const f of sorted) {
-      if (keep.has(f)) continue;
-      const last = f.local[f.local.length - 1] ?? '';
-      f.local = [...f.local.slice(0, -1), `${last}%~${createHash('sha1').update(f.path, 'utf8').digest('hex').slice(0, 8)}`];
-    }
-  }
 }

@@ -74,3 +74,16 @@ export function localFolderPath(imapPath: string, delimiter: string | null | und
   const parts = delimiter ? imapPath.split(delimiter) : [imapPath];
   return parts.map(safeSegment);
 }
+
+/**
+ * The same segment with every letter (and every non-ASCII character) written as `%XX`: a name no
+ * server folder is escaped to (safeSegment never escapes a letter), that differs from its case
+ * variants in digits rather than in case, and that unescapeSegment reads back as the server's
+ * name. Undefined when that would exceed the length limits (the caller then falls back).
+ */
+export function spelledOut(segment: string): string | undefined {
+  const pieces = segment.match(/%[0-9A-F]{2}|[\s\S]/gu) ?? [];
+  const out = pieces.map((p) => (p.length === 3 && p.startsWith('%') ? p : /[0-9 !#$&'()+,.;=@[\]^_`{}~-]/.test(p) ? p : pct(p))).join('');
+  return out.length <= MAX_UNITS && Buffer.byteLength(out, 'utf8') <= MAX_BYTES ? out : undefined;
+}
+

@@ -6,6 +6,7 @@ import { runBackup } from '../../src/engine/backup-run.js';
 import { loadConfig } from '../../src/io/config-files.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { makeMessage } from '../helpers/messages.js';
+import { unescapeSegment } from '../../src/core/restore-names.js';
 import { runCli } from '../helpers/cli.js';
 import { readTree, writeWorkspace } from '../helpers/setup.js';
 
@@ -41,7 +42,8 @@ it.each([['in parallel', 4], ['one after the other', 1]])('folders differing onl
   const folders = report.mailboxes[0]?.folders ?? [];
   expect(folders.filter((f) => f.folder !== 'INBOX').map((f) => [f.folder, f.error, f.newCount]).sort()).toEqual([['Foo', undefined, 1], ['foo', undefined, 1]]);
   const real = fs.readdirSync(mailboxDir).filter((n) => !fs.lstatSync(path.join(mailboxDir, n)).isSymbolicLink() && n !== 'INBOX');
-  expect(real.map((n) => n.split('%~')[0]).sort()).toEqual(['Foo', 'foo']);
+  // The one kept apart is spelled out (`%66%6F%6F`), and reads back as the server's name.
+  expect(real.map((n) => unescapeSegment(n)).sort()).toEqual(['Foo', 'foo']);
   expect(new Set(real.map((n) => n.toLowerCase())).size).toBe(2);
   const saved = new Set(real.flatMap((n) => [...readTree(path.join(mailboxDir, n)).values()].map(sha)));
   expect(saved).toEqual(new Set([sha(a), sha(b)]));
@@ -60,10 +62,31 @@ it('check names the local folders that run writes: a folder backed up before kee
   expect(second.code, second.stdout + second.stderr).toBe(0);
   const mailboxDir = path.join(ws.processFolder, user);
   const onDisk = fs.readdirSync(mailboxDir).sort();
-  expect(onDisk).toEqual([expect.stringMatching(/^Foo%~[0-9a-f]{8}$/), 'foo']);
+  expect(onDisk).toEqual(['%46%6F%6F', 'foo']);
   const check = await runCli(['check', '--config', ws.configPath]);
   expect(check.code, check.stdout + check.stderr).toBe(0);
   const shown = [...check.stdout.matchAll(new RegExp(`→  ${user.replace('.', '\\.')}/(\\S+)`, 'g'))].map((m) => m[1]).sort();
   // INBOX is empty on this server: listed by check, no folder made by run.
   expect(shown).toEqual([...onDisk, 'INBOX'].sort());
+});
+
+it('restore puts each case variant back into its own server folder, under its exact name', async () => {
+  const from = 'case3@example.org';
+  const to = 'case4@example.org';
+  await server.addUser(from, PASS);
+  await server.addUser(to, PASS);
+  await server.seed(from, 'Foo', [{ raw: a }]);
+  await server.seed(from, 'foo', [{ raw: b }]);
+  await server.seed(from, 'foo/Bar', [{ raw: b }]);
+  await server.seed(from, 'Foo/Bar', [{ raw: a }]);
+  const ws = writeWorkspace(server, [{ address: from, password: PASS, folders: '*' }, { address: to, password: PASS, folders: '*' }]);
+  const backup = await runCli(['run', '--config', ws.configPath, '--mailbox', from]);
+  expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+  // Found in review: the folder kept apart came back as a new server folder named `foo%~0beec7b5`.
+  const r = await runCli(['restore', '--config', ws.configPath, '--from', ws.processFolder, '--mailbox-from', from, '--to', to]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  for (const [folder, raw] of [['Foo', a], ['foo', b], ['Foo/Bar', a], ['foo/Bar', b]] as const) {
+    const got = [...(await server.fetchRaw(to, PASS, folder)).values()];
+    expect(got.map(sha), folder).toEqual([sha(raw)]);
+  }
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { findFolder, resolveFolders, type ServerFolder } from '../../src/core/folders.js';
+import { imapNameOf } from '../../src/core/restore-names.js';
 
 const f = (path: string, specialUse?: string): ServerFolder => ({ path, delimiter: '/', flags: new Set<string>(), specialUse });
 const locals = (r: ReturnType<typeof resolveFolders>) => r.folders.map((x) => [x.path, x.local.join('/')]);
-const HASH = /^[0-9a-f]{8}$/;
 
 describe('findFolder', () => {
   const server = [f('INBOX'), f('foo'), f('Foo'), f('Sent Items', '\\Sent')];
@@ -26,8 +26,7 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     expect(r.folders.map((x) => [x.spec, x.path])).toEqual([['Foo', 'Foo'], ['foo', 'foo']]);
     const [first, second] = r.folders.map((x) => x.local.join('/'));
     expect(first).toBe('Foo');
-    expect(second?.split('%~')[0]).toBe('foo');
-    expect(second?.split('%~')[1]).toMatch(HASH);
+    expect(second).toBe('%66%6F%6F');
   });
 
   it('the same local names whatever order the server lists them in', () => {
@@ -44,7 +43,8 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     const r = resolveFolders({ kind: 'all' }, [], [f('Foo/Bar'), f('foo/Bar'), f('Grüße'), f('Gru\u0308ße')]);
     const byPath = new Map(locals(r) as [string, string][]);
     expect(byPath.get('Foo/Bar')).toBe('Foo/Bar');
-    expect(byPath.get('foo/Bar')).toMatch(/^foo\/Bar%~[0-9a-f]{8}$/);
+    // The parent is what differs: spelled out, so the two are apart on the disk and back on the server.
+    expect(byPath.get('foo/Bar')).toBe('%66%6F%6F/Bar');
     expect([byPath.get('Grüße'), byPath.get('Gru\u0308ße')].filter((l) => l === 'Grüße')).toHaveLength(1);
     expect(new Set([...byPath.values()].map((l) => l.normalize('NFC').toLowerCase())).size).toBe(4);
   });
@@ -57,9 +57,10 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
   it('no server folder can take the name given to keep another apart (its % is escaped)', () => {
     const first = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo')]);
     const given = first.folders.find((x) => x.path === 'foo')?.local.join('/') ?? '';
-    const r = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo'), f(given), f(given.replace('%~', '~'))]);
+    expect(given).toBe('%66%6F%6F');
+    const r = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo'), f(given), f(given.toLowerCase()), f('foo%~0beec7b5')]);
     const all = r.folders.map((x) => x.local.join('/').toLowerCase());
-    expect(new Set(all).size).toBe(4);
+    expect(new Set(all).size).toBe(5);
   });
 
   const loc = (server: ServerFolder[], known: string[], foldsCase: boolean) =>
@@ -69,14 +70,14 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
     // 'FOO' sorts before 'Foo', but 'Foo' has the history.
     const names = loc([f('INBOX'), f('Foo'), f('FOO')], ['INBOX', 'Foo'], foldsCase);
     expect(names.get('Foo')).toBe('Foo');
-    expect(names.get('FOO')).toMatch(/^FOO%~[0-9a-f]{8}$/);
+    expect(names.get('FOO')).toBe('%46%4F%4F');
   });
 
   it('Foo and foo both backed up before: on Linux both keep their folders; where the disk folds case, the first does', () => {
     expect(loc([f('Foo'), f('foo')], ['Foo', 'foo'], false)).toEqual(new Map([['Foo', 'Foo'], ['foo', 'foo']]));
     const folded = loc([f('Foo'), f('foo')], ['Foo', 'foo'], true);
     expect(folded.get('Foo')).toBe('Foo');
-    expect(folded.get('foo')).toMatch(/^foo%~[0-9a-f]{8}$/);
+    expect(folded.get('foo')).toBe('%66%6F%6F');
   });
 
   it('Straße and Strasse stay two folders (NTFS folds one character at a time)', () => {
@@ -88,5 +89,29 @@ describe('resolveFolders keeps folders apart that Windows and macOS would take f
   it('excluding "foo" leaves "Foo"', () => {
     const r = resolveFolders({ kind: 'all' }, ['foo'], [f('foo'), f('Foo')]);
     expect(locals(r)).toEqual([['Foo', 'Foo']]);
+  });
+});
+
+describe('names kept apart come back to the server under their exact names (restore)', () => {
+  const server = ['INBOX', 'Foo', 'foo', 'FOO', 'Foo/Bar', 'foo/Bar', 'foo/bar', 'Ärger', 'ärger', 'Q1 2024', 'q1 2024', 'a.b', 'A.B', 'Sent Items', 'SENT ITEMS', 'Grüße', 'grüße'];
+  it.each([false, true])('every folder of a server with case variants at every level (disk folds case: %s)', (foldsCase) => {
+    const r = resolveFolders({ kind: 'all' }, [], server.map((p) => f(p)), { foldsCase });
+    const locals = r.folders.map((x) => x.local.join('/'));
+    // Apart where the disk folds case and Unicode form.
+    expect(new Set(locals.map((l) => l.normalize('NFC').toUpperCase())).size).toBe(server.length);
+    for (const x of r.folders) expect(imapNameOf(x.local, '/'), x.local.join('/')).toBe(x.path);
+  });
+
+  it('a folder kept apart by an earlier version (`%~` and a hash) keeps that folder', () => {
+    const old = resolveFolders({ kind: 'all' }, [], [f('Foo'), f('foo')], { known: new Set(['Foo', 'foo%~0beec7b5']) });
+    expect(old.folders.map((x) => x.local.join('/'))).toEqual(['Foo', 'foo%~0beec7b5']);
+  });
+
+  it('a name too long to spell out falls back to a hash, still apart', () => {
+    const long = 'x'.repeat(60);
+    const r = resolveFolders({ kind: 'all' }, [], [f(long), f(long.toUpperCase())]);
+    const byPath = new Map(r.folders.map((x) => [x.path, x.local.join('/')]));
+    expect(byPath.get(long.toUpperCase())).toBe(long.toUpperCase());
+    expect(byPath.get(long)).toMatch(new RegExp(`^${long}%~[0-9a-f]{8}$`));
   });
 });
