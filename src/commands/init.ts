@@ -16,6 +16,10 @@ export default defineCommand({
   },
   run({ args }) {
     if (args.dir !== undefined && args.config !== undefined) throw usageError('give --dir or --config, not both: --config names the folder too');
+    if (args.config !== undefined && (/[\\/]$/.test(args.config) || fs.statSync(args.config, { throwIfNoEntry: false })?.isDirectory())) {
+      // Found in review: `--config C:\MailBackup\` wrote the list into the folder above it.
+      throw usageError(`--config names the configuration file, and ${path.resolve(args.config)} is a folder: use --dir ${quoteArg(path.resolve(args.config))}, or --config ${quoteArg(path.join(path.resolve(args.config), 'configuration.yml'))}`);
+    }
     const configPath = args.config !== undefined
       ? path.resolve(args.config)
       : path.join(path.resolve(args.dir ?? binaryDir() ?? process.cwd()), 'configuration.yml');
@@ -31,7 +35,7 @@ export default defineCommand({
       ? 'Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.'
       : `Edit ${written.map((t) => `${path.relative(path.dirname(configPath), t.file)}: ${t.holds}`).join('; ')}.`;
     process.stdout.write([
-      ...done.map((t) => (t.wrote ? `Wrote ${t.file}` : `Kept ${t.file}: it exists, and init never changes an existing file.`)),
+      ...done.map((t) => (t.wrote ? `Wrote ${t.file}` : `Kept ${t.file}: ${danglingLink(t.file) ?? 'it exists'}, and init never changes an existing file.`)),
       ...notes,
       '',
       'Next:',
@@ -61,11 +65,21 @@ function write(t: InitTarget): boolean {
 
 function refuse(kept: InitTarget[], notes: string[]): number {
   process.stderr.write([
-    ...kept.map((t) => `${t.file} already exists.`),
+    ...kept.map((t) => `${t.file} already exists${danglingLink(t.file)?.replace(/^it is/, ': it is') ?? ''}.`),
     ...notes,
     'init writes only missing files and never changes an existing one: nothing was written. Edit the',
     'existing files, move them away first, or pass --dir <another folder>.',
     '',
   ].join('\n'));
   return EXIT.config;
+}
+
+/** A link whose target is missing (a share not mounted): "exists" for 'wx', missing for a reader. */
+export function danglingLink(file: string): string | undefined {
+  try {
+    if (!fs.lstatSync(file).isSymbolicLink() || fs.existsSync(file)) return undefined;
+    return `it is a symbolic link to ${fs.readlinkSync(file)}, which does not exist (mount or restore that, or remove the link and run init again)`;
+  } catch {
+    return undefined;
+  }
 }

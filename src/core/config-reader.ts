@@ -17,7 +17,7 @@ export class FieldReader {
   section(root: unknown, key: string, required: boolean): Record<string, unknown> {
     const value = isRecord(root) ? root[key] : undefined;
     if (value === undefined || value === null) {
-      if (required) this.fail(key, 'section is missing; copy it from a commented sample ("imap-backup-tool init --dir sample" writes one into the folder sample)');
+      if (required) this.fail(key, 'section is missing; copy it from a commented sample (the init command writes one: init --dir sample)');
       return {};
     }
     if (!isRecord(value)) {

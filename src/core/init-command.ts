@@ -1,11 +1,21 @@
 import path from 'node:path';
 
-/** A path as typed on a command line (cmd.exe and POSIX shells both take double quotes). */
-export const quoteArg = (p: string): string => (/\s/.test(p) ? `"${p}"` : p);
+/**
+ * A path as it must be typed to arrive whole: as it is when it holds nothing a shell reads; else
+ * in double quotes for cmd.exe (where `&` outside them ends the command), in single quotes for
+ * POSIX shells (where `$`, backquotes and `!` act even inside double ones).
+ */
+export const quoteArg = (p: string, platform: NodeJS.Platform = process.platform): string =>
+  platform === 'win32'
+    ? (/^[A-Za-z0-9_./:\\@+,=-]+$/.test(p) ? p : `"${p}"`)
+    : (/^[A-Za-z0-9_./:@+,=-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
-/** What the admin types: the single-file executable goes by its own file name, not the package's. */
-export function programName(binaryDir: string | undefined, execPath = process.execPath): string {
-  return binaryDir ? path.basename(execPath) : 'imap-backup-tool';
+/**
+ * What the admin types: the single-file executable by its full path (the messages also travel by
+ * mail, and its folder is seldom on PATH); the npm package by its command name.
+ */
+export function programName(binaryDir: string | undefined, execPath = process.execPath, platform: NodeJS.Platform = process.platform): string {
+  return binaryDir ? quoteArg(execPath, platform) : 'imap-backup-tool';
 }
 
 /** The `init` that completes the configuration at `configPath`; plain `init` when it finds that one by itself. */

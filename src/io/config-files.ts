@@ -18,12 +18,14 @@ export function locateConfig(explicit: string | undefined, binaryDir: string | u
   const program = programName(binaryDir);
   if (explicit) {
     const p = path.resolve(cwd, explicit);
-    if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: configMissing(initCommand(program, p)) }]);
+    if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: linkedAway(p) ?? configMissing(initCommand(program, p)) }]);
     return p;
   }
   const tried = [binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME));
   const found = tried.find((p) => fs.existsSync(p));
   if (found) return found;
+  const link = tried.find((p) => linkedAway(p) !== undefined);
+  if (link) throw new ConfigError([{ file: link, key: '', message: linkedAway(link) ?? '' }]);
   throw new ConfigError([{
     file: tried.join(' and '),
     key: '',
@@ -84,7 +86,7 @@ function readYaml(file: string, missing: string): unknown {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw fail(file, code === 'ENOENT' ? missing : `cannot be read (${code ?? String(err)})`);
+    throw fail(file, code === 'ENOENT' ? (linkedAway(file) ?? missing) : `cannot be read (${code ?? String(err)})`);
   }
   if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
   text = text.replace(/^\uFEFF/, '');
@@ -168,6 +170,15 @@ export function parserText(message: string, source: string): string | undefined 
   const line = message.split('\n')[0] ?? '';
   const words = line.split(/[\s:,]+/).map((w) => w.replace(/^["'`(]+|["'`).]+$/g, '')).filter((w) => w.length >= 3);
   return words.some((w) => source.includes(w)) ? undefined : line;
+}
+
+/** A link to what is not there (a share not mounted): `init` would not replace it, so it is named. */
+function linkedAway(file: string): string | undefined {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() ? `is a symbolic link to ${fs.readlinkSync(file)}, which does not exist; mount or restore that, or remove the link` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function issue(file: string, key: string, message: string): ConfigIssue {

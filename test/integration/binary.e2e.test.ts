@@ -142,7 +142,7 @@ describe('the Linux single-file executable', () => {
       fs.writeFileSync(path.join(dir, 'configuration.yml'), config);
       const missing = await runBin(ws, ['check']);
       expect(missing.code).toBe(2);
-      expect(missing.stderr).toContain(`${path.join(dir, 'office.yml')}: does not exist; run "${NAME} init" to write a commented sample of it beside configuration.yml`);
+      expect(missing.stderr).toContain(`${path.join(dir, 'office.yml')}: does not exist; run "${path.join(dir, NAME)} init" to write a commented sample of it beside configuration.yml`);
       expect(missing.stderr).not.toContain('dist-config');
       const init = await runBin(ws, ['init']);
       expect(init.code, init.stderr).toBe(0);

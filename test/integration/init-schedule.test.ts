@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
 import { ORIGINAL_CONFIG } from '../helpers/config-fixture.js';
@@ -238,5 +239,47 @@ describe('schedule', () => {
     const missing = await runCli(['schedule'], { cwd: tmp() });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('imap-backup-tool init');
+  });
+});
+
+describe('init and its advice, from review', () => {
+  it('--config naming a folder is refused with the two commands that work (it wrote into the folder above)', async () => {
+    const root = tmp();
+    const folder = path.join(root, 'MailBackup');
+    fs.mkdirSync(folder);
+    for (const given of [folder, `${folder}/`]) {
+      const r = await runCli(['init', '--config', given]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--config names the configuration file, and ${folder} is a folder: use --dir ${folder}, or --config ${path.join(folder, 'configuration.yml')}`);
+    }
+    expect(fs.readdirSync(root)).toEqual(['MailBackup']);
+    expect(fs.readdirSync(folder)).toEqual([]);
+  });
+
+  it('a mailbox list that is a link to nothing (a share not mounted) is named as such by check and by init', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), ORIGINAL_CONFIG.replace(/'c:\\\\mailbox_backup[^']*'/g, "'.'"));
+    fs.symlinkSync('/mnt/absent-share/mailboxes.yml', path.join(dir, 'mailboxes_to_backup.yml'));
+    const check = await runCli(['check', '--config', path.join(dir, 'configuration.yml')]);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('mailboxes_to_backup.yml: is a symbolic link to /mnt/absent-share/mailboxes.yml, which does not exist; mount or restore that, or remove the link');
+    expect(check.stderr).not.toContain('run "imap-backup-tool init"');
+    const init = await runCli(['init', '--dir', dir]);
+    expect(init.code).toBe(2);
+    expect(init.stderr).toContain('mailboxes_to_backup.yml already exists: it is a symbolic link to /mnt/absent-share/mailboxes.yml, which does not exist');
+  });
+
+  it('the commands it prints survive a shell when the path holds & $ or a quote', async () => {
+    for (const name of ['R&D', 'a $HOME b', "O'Neil"]) {
+      const dir = path.join(tmp(), name);
+      const r = await runCli(['init', '--dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const line = r.stdout.split('\n').find((l) => l.includes(' check --config '));
+      const quoted = `'${path.join(dir, 'configuration.yml').replace(/'/g, `'\\''`)}'`;
+      expect(line).toContain(`imap-backup-tool check --config ${quoted}`);
+      // What sh makes of it is the path itself.
+      const echoed = spawnSync('sh', ['-c', `printf %s ${quoted}`], { encoding: 'utf8' }).stdout;
+      expect(echoed).toBe(path.join(dir, 'configuration.yml'));
+    }
   });
 });

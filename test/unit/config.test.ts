@@ -219,5 +219,5 @@ describe('a YAML error never repeats a password written on its line', () => {
 
 it('a missing section says how to get a sample of it without the dist-config folder (the executable has none)', () => {
   const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/storage:[\s\S]*?(?=mailNotification:)/, ''), ORIGINAL_MAILBOXES), {}));
-  expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample ("imap-backup-tool init --dir sample" writes one into the folder sample)']);
+  expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample (the init command writes one: init --dir sample)']);
 });

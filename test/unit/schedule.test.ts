@@ -1,3 +1,4 @@
+import { programName, quoteArg } from '../../src/core/init-command.js';
 import { describe, expect, it } from 'vitest';
 import {
   cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
@@ -220,5 +221,26 @@ describe('macOS instructions', () => {
       [`${plist}<plist/>`, 'a second root element'],
     ];
     for (const [doc, problem] of broken) expect(xmlProblems(doc).join('; '), problem).toContain(problem);
+  });
+});
+
+describe('quoteArg and programName: commands in messages that work when pasted', () => {
+  it.each<[string, NodeJS.Platform, string]>([
+    ['/opt/mailbackup/configuration.yml', 'linux', '/opt/mailbackup/configuration.yml'],
+    ['/tmp/R&D/c.yml', 'linux', "'/tmp/R&D/c.yml'"],
+    ["/srv/O'Neil/c.yml", 'linux', "'/srv/O'\\''Neil/c.yml'"],
+    ['/srv/a $HOME b', 'linux', "'/srv/a $HOME b'"],
+    ['/srv/back\\slash', 'linux', "'/srv/back\\slash'"],
+    ['C:\\MailBackup\\configuration.yml', 'win32', 'C:\\MailBackup\\configuration.yml'],
+    ['C:\\R&D\\configuration.yml', 'win32', '"C:\\R&D\\configuration.yml"'],
+    ['C:\\Mail Backup\\c.yml', 'win32', '"C:\\Mail Backup\\c.yml"'],
+  ])('%s (%s) → %s', (p, platform, want) => {
+    expect(quoteArg(p, platform)).toBe(want);
+  });
+
+  it('the executable by its full path (its folder is seldom on PATH); the package by its name', () => {
+    expect(programName('/opt/mb', '/opt/mb/imap-backup-tool-linux-x64', 'linux')).toBe('/opt/mb/imap-backup-tool-linux-x64');
+    expect(programName('C:\\Mail Backup', 'C:\\Mail Backup\\imap-backup-tool-win-x64.exe', 'win32')).toBe('"C:\\Mail Backup\\imap-backup-tool-win-x64.exe"');
+    expect(programName(undefined)).toBe('imap-backup-tool');
   });
 });
