@@ -28,20 +28,31 @@ export function initPlan(configPath: string): InitPlan {
   const config = path.basename(configPath);
   const notes: string[] = [];
   const read = readLeniently(configPath);
-  if (read.problem) notes.push(`${config} ${read.problem}, so its common.mailboxList is unknown: the mailbox list sample is named ${DEFAULT_MAILBOX_LIST}, the default.`);
+  const configTarget: InitTarget = { file: configPath, text: sample('configuration.yml'), holds: 'folders, the notification' };
+  if (read.problem) {
+    // Found in review: a guessed name sent the admin round again once the YAML was fixed.
+    notes.push(`${config} ${read.problem}, so the name its common.mailboxList gives is unknown: fix ${config} first (imap-backup-tool check says where), then run init again for the mailbox list.`);
+    return { targets: [configTarget], notes };
+  }
   const named = configuredListName(read.main);
   let list = path.resolve(dir, named ?? DEFAULT_MAILBOX_LIST);
-  if (named !== undefined && !insideFolder(dir, list)) {
+  const rel = path.relative(list, dir);
+  // Where the folder lies in (or is) what the list names: `.`, `..`, a parent's path.
+  if (named !== undefined && !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`)) {
+    // `.` or `..`: the folder itself or one above it, never a file.
+    list = path.join(dir, DEFAULT_MAILBOX_LIST);
+    notes.push(`common.mailboxList in ${config} names ${named}, a folder, not a file: the sample's place is ${list}; set common.mailboxList: '${DEFAULT_MAILBOX_LIST}'.`);
+  } else if (named !== undefined && !insideFolder(dir, list)) {
     // A name that leads out of the folder (../, another drive) is not followed: init writes where
     // it was asked to, and says how to connect the two.
     const base = path.basename(list);
     list = path.join(dir, base && base !== '..' ? base : DEFAULT_MAILBOX_LIST);
-    notes.push(`common.mailboxList in ${config} names ${named}, outside ${dir}; init writes only into that folder, so the sample's place is ${list}: move it to ${path.resolve(dir, named)}, or set common.mailboxList: '${path.basename(list)}'.`);
+    notes.push(`common.mailboxList in ${config} names ${named}, outside ${dir}; init writes only into that folder, so the sample's place is ${list}: move it to ${path.resolve(dir, named)}, or set common.mailboxList: '${path.basename(list).replace(/'/g, "''")}'.`);
   } else if (named !== undefined && list !== path.join(dir, DEFAULT_MAILBOX_LIST)) {
     notes.push(`The mailbox list is named ${path.relative(dir, list)}, as common.mailboxList in ${config} says.`);
   }
-  const [configText, listText] = [sample('configuration.yml'), sample(DEFAULT_MAILBOX_LIST)];
-  const targets: InitTarget[] = [{ file: configPath, text: configText, holds: 'folders, the notification' }];
+  const listText = sample(DEFAULT_MAILBOX_LIST);
+  const targets: InitTarget[] = [configTarget];
   // common.mailboxList may name the configuration itself: one file, kept once.
   if (list !== configPath) targets.push({ file: list, text: listText, holds: 'mailboxes, passwords (mode 600: it holds secrets)' });
   return { targets, notes };

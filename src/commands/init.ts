@@ -28,7 +28,7 @@ export default defineCommand({
     // list, and a sample written beside an edited file is what they need, not a refusal.
     const done = targets.map((t) => ({ ...t, wrote: write(t) }));
     const written = done.filter((t) => t.wrote);
-    if (written.length === 0) return refuse(done, notes);
+    if (written.length === 0) return refuse(done, notes, args.config !== undefined);
     const exe = programName(binaryDir());
     const flag = args.dir !== undefined || args.config !== undefined ? ` --config ${quoteArg(configPath)}` : '';
     const edit = written.length === targets.length
@@ -52,7 +52,12 @@ export default defineCommand({
 function write(t: InitTarget): boolean {
   // Notepad and its kin expect CRLF on Windows; the YAML reader takes either.
   const text = process.platform === 'win32' ? t.text.replace(/\r?\n/g, '\r\n') : t.text;
-  fs.mkdirSync(path.dirname(t.file), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(t.file), { recursive: true });
+  } catch (err) {
+    // `mailboxList: configuration.yml/x.yml`: a file where the folder would go.
+    throw usageError(`cannot make the folder ${path.dirname(t.file)} for ${t.file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check common.mailboxList`);
+  }
   try {
     // 'wx' is the existence check: a file that appears at the last moment is still never overwritten.
     fs.writeFileSync(t.file, text, { flag: 'wx', mode: 0o600 });
@@ -63,12 +68,12 @@ function write(t: InitTarget): boolean {
   }
 }
 
-function refuse(kept: InitTarget[], notes: string[]): number {
+function refuse(kept: InitTarget[], notes: string[], named: boolean): number {
   process.stderr.write([
     ...kept.map((t) => `${t.file} already exists${danglingLink(t.file)?.replace(/^it is/, ': it is') ?? ''}.`),
     ...notes,
     'init writes only missing files and never changes an existing one: nothing was written. Edit the',
-    'existing files, move them away first, or pass --dir <another folder>.',
+    `existing files, move them away first, or pass ${named ? '--config <another file>' : '--dir <another folder>'}.`,
     '',
   ].join('\n'));
   return EXIT.config;

@@ -6,7 +6,9 @@ export const DEFAULT_MAILBOX_LIST = 'mailboxes_to_backup.yml';
 export function configuredListName(main: unknown): string | undefined {
   const common = isRecord(main) ? main['common'] : undefined;
   const value = isRecord(common) ? common['mailboxList'] : undefined;
-  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+  // A number is a name too, as the configuration's reader takes it (`mailboxList: 2024`).
+  const text = typeof value === 'number' ? String(value) : value;
+  return typeof text === 'string' && text.trim() ? text.trim() : undefined;
 }
 
 /** Relative names resolve from the configuration's own folder, never from the working directory. */

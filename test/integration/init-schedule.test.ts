@@ -100,7 +100,7 @@ describe('init beside an existing configuration', () => {
     expect(r.stdout).toContain(`common.mailboxList in configuration.yml names ../../escaped.yml, outside ${dir}; init writes only into that folder, so the sample's place is ${path.join(dir, 'escaped.yml')}: move it to ${path.join(path.dirname(outer), 'escaped.yml')}`);
   });
 
-  it('reads common.mailboxList leniently, and falls back to the default name when it cannot', async () => {
+  it('reads common.mailboxList leniently; when it cannot, writes no list under a guessed name and says to fix the file first', async () => {
     const tabbed = withConfig("common:\n  mailboxList: 'office.yml'\nstorage:\n\tarchiveToZip: True\n");
     const r = await runCli(['init', '--dir', tabbed]);
     expect(r.code, r.stderr).toBe(0);
@@ -108,9 +108,10 @@ describe('init beside an existing configuration', () => {
 
     const broken = withConfig('common: [oops\n');
     const b = await runCli(['init', '--dir', broken]);
-    expect(b.code, b.stderr).toBe(0);
-    expect(fs.readdirSync(broken).sort()).toEqual(['configuration.yml', 'mailboxes_to_backup.yml']);
-    expect(b.stdout).toContain('configuration.yml is not valid YAML, so its common.mailboxList is unknown: the mailbox list sample is named mailboxes_to_backup.yml, the default.');
+    // Found in review: a guessed default name sent the admin round again once the YAML was fixed.
+    expect(b.code).toBe(2);
+    expect(fs.readdirSync(broken).sort()).toEqual(['configuration.yml']);
+    expect(b.stderr).toContain('configuration.yml is not valid YAML, so the name its common.mailboxList gives is unknown: fix configuration.yml first (imap-backup-tool check says where), then run init again for the mailbox list.');
   });
 
   it('refuses when every file exists (the custom list included), and changes nothing', async () => {
@@ -283,3 +284,31 @@ describe('init and its advice, from review', () => {
     }
   });
 });
+
+describe('init: what common.mailboxList may hold', () => {
+  it.each<[string, string, string]>([
+    ['a number, as the run reads it', 'mailboxList: 2024', '2024'],
+    ['the folder itself', "mailboxList: '.'", 'mailboxes_to_backup.yml'],
+    ['the folder above', "mailboxList: '..'", 'mailboxes_to_backup.yml'],
+  ])('%s', async (_, line, written) => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), `common:\n  ${line}\nstorage:\n  archiveToZip: True\n`);
+    const r = await runCli(['init', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(['configuration.yml', written].sort());
+    if (written === 'mailboxes_to_backup.yml') expect(r.stdout).toMatch(/names \.\.?, a folder, not a file/);
+  });
+
+  it('a list name with a quote is suggested as valid YAML; a file where its folder would go is said plainly', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), `common:\n  mailboxList: "../O'Brien.yml"\n`);
+    const r = await runCli(['init', '--dir', dir]);
+    expect(r.stdout).toContain("set common.mailboxList: 'O''Brien.yml'.");
+    const nested = tmp();
+    fs.writeFileSync(path.join(nested, 'configuration.yml'), "common:\n  mailboxList: 'configuration.yml/x.yml'\n");
+    const n = await runCli(['init', '--dir', nested]);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toContain(`cannot make the folder ${path.join(nested, 'configuration.yml')} for ${path.join(nested, 'configuration.yml', 'x.yml')} (EEXIST): check common.mailboxList`);
+  });
+});
+
