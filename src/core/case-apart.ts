@@ -62,13 +62,21 @@ export function keepApart(folders: Placed[], history: LocalHistory = {}): void {
     }
     for (const group of groups.values()) {
       const sorted = group.sort((a, b) => byCodeUnit(a.key, b.key));
-      const withHistory = sorted.filter((m) => hasHistory(m.local));
-      const keep = new Set(withHistory.length === 0 || history.foldsCase ? [withHistory[0] ?? sorted[0]] : withHistory);
-      for (const m of sorted) {
+      const apartOf = (m: { key: string; local: string[] }) => {
         const last = m.local[m.local.length - 1] ?? '';
-        const apart = keep.has(m) || sorted.length < 2 ? last : (spelledOut(last) ?? `${last}%~${hash(m.key)}`);
-        placed.set(m.key, [...m.local.slice(0, -1), apart]);
-      }
+        return [...m.local.slice(0, -1), spelledOut(last) ?? `${last}%~${hash(m.key)}`];
+      };
+      // Kept apart by an earlier run: keeps that name, also once its variant is gone or not selected.
+      const wasApart = new Set(sorted.filter((m) => !hasHistory(m.local) && hasHistory(apartOf(m))));
+      const plain = sorted.filter((m) => !wasApart.has(m) && hasHistory(m.local));
+      // Where the disk folds case, a name another folder's files or subfolders still hold is not free.
+      const taken = (m: { local: string[] }) => history.foldsCase === true && [...known].some((k) => {
+        const prefix = k.split('/').slice(0, m.local.length);
+        return prefix.length === m.local.length && prefix.join('/') !== m.local.join('/') && onDisk(prefix) === onDisk(m.local);
+      });
+      const free = sorted.filter((m) => !wasApart.has(m) && !taken(m));
+      const keep = new Set(plain.length === 0 || history.foldsCase ? [plain[0] ?? free[0]] : plain);
+      for (const m of sorted) placed.set(m.key, keep.has(m) ? m.local : apartOf(m));
     }
   }
   const twins = new Map<string, Placed[]>();
@@ -81,7 +89,9 @@ export function keepApart(folders: Placed[], history: LocalHistory = {}): void {
   // Names one local path stands for twice (`Grüße` composed and decomposed: one NFC name) cannot
   // be spelled apart: all but the first by server path get the hash of their path.
   for (const group of twins.values()) {
-    for (const f of group.sort((a, b) => byCodeUnit(a.path, b.path)).slice(1)) f.local = withHash(f.local, f.path);
+    // The composed (NFC) spelling first: it is the one the local name reads back as.
+    const nfcFirst = (f: Placed) => (f.path === f.path.normalize('NFC') ? 0 : 1);
+    for (const f of group.sort((a, b) => nfcFirst(a) - nfcFirst(b) || byCodeUnit(a.path, b.path)).slice(1)) f.local = withHash(f.local, f.path);
   }
 }
 

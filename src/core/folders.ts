@@ -48,6 +48,14 @@ export function findFolder(spec: string, folders: ServerFolder[]): ServerFolder 
   return use ? folders.find((f) => f.specialUse === use) : undefined;
 }
 
+/** Folders that `spec` names only when letter case is ignored: more than one is ambiguous. */
+function caseTwins(spec: string, folders: ServerFolder[]): ServerFolder[] {
+  const nfc = spec.normalize('NFC');
+  if (folders.some((f) => f.path.normalize('NFC') === nfc)) return [];
+  const key = fold(spec);
+  return folders.filter((f) => fold(f.path) === key);
+}
+
 function excluded(folder: ServerFolder, patterns: string[], folders: ServerFolder[]): boolean {
   return patterns.some((pattern) => {
     if (pattern.endsWith('/*') || pattern.endsWith('.*')) {
@@ -74,6 +82,12 @@ export function resolveFolders(selection: FolderSelection, exclude: string[], al
     for (const folder of usable) add(folder.path, folder);
   } else {
     for (const spec of selection.names) {
+      const twins = caseTwins(spec, usable);
+      if (twins.length > 1) {
+        // Which of them LIST gives first would decide, and could change from run to run.
+        problems.push({ spec, message: `folder "${spec}" matches ${twins.map((t) => `"${t.path}"`).join(' and ')} on the server, which differ only in letter case: write the exact name of each one wanted in imapFolder` });
+        continue;
+      }
       const folder = findFolder(spec, usable);
       if (folder) add(spec, folder);
       else {

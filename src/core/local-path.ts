@@ -82,6 +82,8 @@ export function localFolderPath(imapPath: string, delimiter: string | null | und
  * name. Undefined when that would exceed the length limits (the caller then falls back).
  */
 export function spelledOut(segment: string): string | undefined {
+  // The empty name part: it has no letter to differ in.
+  if (segment === '%') return segment;
   const pieces = segment.match(/%[0-9A-F]{2}|[\s\S]/gu) ?? [];
   const out = pieces.map((p) => (p.length === 3 && p.startsWith('%') ? p : /[0-9 !#$&'()+,.;=@[\]^_`{}~-]/.test(p) ? p : pct(p))).join('');
   return out.length <= MAX_UNITS && Buffer.byteLength(out, 'utf8') <= MAX_BYTES ? out : undefined;

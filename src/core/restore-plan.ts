@@ -54,12 +54,13 @@ const fold = (s: string) => s.normalize('NFC').toUpperCase();
  * `--folder` values: a folder as the server named it (`Archive/2023`, `/` between levels) or as
  * its local folder is named; `X/*` takes X and everything below it. Letter case does not matter.
  */
-export function folderSelected(imapName: string, localPath: string, filters: readonly string[]): boolean {
+export function folderSelected(imapName: string, localPath: string, filters: readonly string[], exact = false): boolean {
   if (filters.length === 0) return true;
-  const names = [fold(imapName), fold(localPath)];
+  const norm = exact ? (s: string) => s.normalize('NFC') : fold;
+  const names = [norm(imapName), norm(localPath)];
   return filters.some((f) => {
     const subtree = f.endsWith('/*');
-    const want = fold(subtree ? f.slice(0, -2) : f);
+    const want = norm(subtree ? f.slice(0, -2) : f);
     return names.some((n) => n === want || (subtree && n.startsWith(`${want}/`)));
   });
 }
@@ -76,14 +77,14 @@ export interface TargetChoice {
  * `Sent Items` or `[Gmail]/Sent Mail`), else a new folder of that name. With --into: below the
  * prefix, by name only, so a restore never mixes into the live folders.
  */
-export function targetFolder(imapName: string, into: string | undefined, delimiter: string, listed: readonly ServerFolder[]): TargetChoice {
+export function targetFolder(imapName: string, into: string | undefined, delimiter: string, listed: readonly ServerFolder[], exactOnly = false): TargetChoice {
   const usable = listed.filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'));
   if (into !== undefined && into !== '') {
     const prefix = into.endsWith(delimiter) ? into.slice(0, -delimiter.length) : into;
     const path = `${prefix}${delimiter}${imapName}`;
     return { path, exists: usable.some((f) => f.path === path) };
   }
-  const found = findFolder(imapName, usable);
+  const found = exactOnly ? usable.find((f) => f.path.normalize('NFC') === imapName.normalize('NFC')) : findFolder(imapName, usable);
   return found ? { path: found.path, exists: true } : { path: imapName, exists: false };
 }
 

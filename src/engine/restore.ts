@@ -3,6 +3,7 @@ import { describeError, InterruptedError } from '../core/errors.js';
 import type { ServerFolder } from '../core/folders.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
 import { imapNameOf, unescapeSegment } from '../core/restore-names.js';
+import { safeSegment } from '../core/local-path.js';
 import { folderSelected, targetFolder } from '../core/restore-plan.js';
 import { ImapSource } from '../io/imap-source.js';
 import { RestoreUsageError, type RestoreSource, type SourceFolder } from '../io/restore-types.js';
@@ -38,7 +39,10 @@ interface Planned {
 
 /** Which local folders the --folder values pick; none picked is the user's mistake, said before connecting. */
 export function selectSourceFolders(source: RestoreSource, filters: string[]): SourceFolder[] {
-  const picks = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen);
+  const loose = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen);
+  const exact = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen, true);
+  // `foo` is the folder `foo` where the backup has `Foo` and `foo` (spelled out): case decides only then.
+  const picks = (f: SourceFolder, chosen: readonly string[]) => chosen.length === 0 || chosen.some((c) => (source.folders.some((g) => exact(g, [c])) ? exact(f, [c]) : loose(f, [c])));
   // Each --folder must pick something: a misspelled one beside a good one would otherwise
   // restore less than asked, and say OK.
   const unmatched = filters.filter((filter) => !source.folders.some((f) => picks(f, [filter])));
@@ -59,7 +63,7 @@ export async function restoreMailbox(job: RestoreJob): Promise<MailboxReport> {
     ImapSource.connect(mb, { socketTimeoutMs: job.timeoutMs, connectionTimeoutMs: Math.min(job.timeoutMs, 30_000) }));
   try {
     const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
-    const planned = plan(chosen, listed, job.into);
+    const planned = plan(chosen, listed, job.into, job.source.folders);
     report.folders = planned.map((p) => p.report);
     if (!job.dryRun) await createMissing(job, pool, planned);
     let next = 0;
@@ -87,7 +91,13 @@ export async function restoreMailbox(job: RestoreJob): Promise<MailboxReport> {
   return report;
 }
 
-function plan(chosen: SourceFolder[], listed: ServerFolder[], into: string | undefined): Planned[] {
+function plan(chosen: SourceFolder[], listed: ServerFolder[], into: string | undefined, all: SourceFolder[]): Planned[] {
+  // Names the backup holds in two letter cases (or spelled out to keep them apart): the server told
+  // them apart, so each goes to the folder of exactly its name, never to its case variant.
+  const fold = (s: string) => s.normalize('NFC').toUpperCase();
+  const count = new Map<string, number>();
+  for (const f of all) { const k = fold(f.local.map(unescapeSegment).join('/')); count.set(k, (count.get(k) ?? 0) + 1); }
+  const caseMatters = (local: string[]) => (count.get(fold(local.map(unescapeSegment).join('/'))) ?? 0) > 1 || local.some((s) => safeSegment(unescapeSegment(s)) !== s);
   const delimiter = listed.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? listed.find((f) => f.delimiter)?.delimiter ?? '/';
   return chosen.map((source) => {
     const name = imapNameOf(source.local, delimiter);
@@ -97,7 +107,7 @@ function plan(chosen: SourceFolder[], listed: ServerFolder[], into: string | und
       report.error = `the folder name "${bad}" cannot be made on this server (its hierarchy separator is "${delimiter}"): rename the local folder ${source.local.join('/')} and restore it with --folder`;
       return { source, target: name, missing: false, report };
     }
-    const t = targetFolder(name, into, delimiter, listed);
+    const t = targetFolder(name, into, delimiter, listed, caseMatters(source.local));
     report.folder = t.path;
     return { source, target: t.path, missing: !t.exists, report };
   });

@@ -90,3 +90,21 @@ it('restore puts each case variant back into its own server folder, under its ex
     expect(got.map(sha), folder).toEqual([sha(raw)]);
   }
 });
+
+it('restore --folder foo into a mailbox that has Foo but lost foo: foo is made again, Foo is left as it was', async () => {
+  const from = 'case5@example.org';
+  const to = 'case6@example.org';
+  await server.addUser(from, PASS);
+  await server.addUser(to, PASS);
+  await server.seed(from, 'Foo', [{ raw: a }]);
+  await server.seed(from, 'foo', [{ raw: b }]);
+  await server.seed(to, 'Foo', [{ raw: a }]);
+  const ws = writeWorkspace(server, [{ address: from, password: PASS, folders: '*' }, { address: to, password: PASS, folders: '*' }]);
+  const backup = await runCli(['run', '--config', ws.configPath, '--mailbox', from]);
+  expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+  // Found in review: foo's mail went into Foo (matched ignoring case), and no foo was made.
+  const r = await runCli(['restore', '--config', ws.configPath, '--from', ws.processFolder, '--mailbox-from', from, '--to', to, '--folder', 'foo']);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect([...(await server.fetchRaw(to, PASS, 'foo')).values()].map(sha)).toEqual([sha(b)]);
+  expect([...(await server.fetchRaw(to, PASS, 'Foo')).values()].map(sha)).toEqual([sha(a)]);
+});

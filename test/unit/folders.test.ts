@@ -115,3 +115,46 @@ describe('names kept apart come back to the server under their exact names (rest
     expect(byPath.get(long)).toMatch(new RegExp(`^${long}%~[0-9a-f]{8}$`));
   });
 });
+
+describe('names kept apart stay put from run to run (second review)', () => {
+  const run = (names: string[], known: string[] | undefined, foldsCase: boolean, exclude: string[] = []) =>
+    Object.fromEntries(resolveFolders({ kind: 'all' }, exclude, names.map((p) => f(p)), { known: known && new Set(known), foldsCase }).folders.map((x) => [x.path, x.local.join('/')]));
+
+  it.each([false, true])('a spelled-out folder keeps its name once its variant is gone or left out (disk folds case: %s)', (foldsCase) => {
+    const first = run(['Foo', 'foo'], undefined, foldsCase);
+    expect(first).toEqual({ Foo: 'Foo', foo: '%66%6F%6F' });
+    const known = Object.values(first);
+    // Before: `foo` alone took the plain name: downloaded again into `foo/`, or, where the disk
+    // folds case, into Foo's folder among Foo's files.
+    expect(run(['foo'], known, foldsCase)).toEqual({ foo: '%66%6F%6F' });
+    expect(run(['Foo', 'foo'], known, foldsCase, ['Foo'])).toEqual({ foo: '%66%6F%6F' });
+    const nested = run(['Foo/Bar', 'foo/Bar'], undefined, foldsCase);
+    expect(run(['foo/Bar'], Object.values(nested), foldsCase)).toEqual({ 'foo/Bar': '%66%6F%6F/Bar' });
+  });
+
+  it('where the disk folds case, a folder alone does not take a name another folder\'s files still hold', () => {
+    expect(run(['Foo'], ['foo'], true)).toEqual({ Foo: '%46%6F%6F' });
+    expect(run(['Foo'], ['foo/Bar'], true)).toEqual({ Foo: '%46%6F%6F' });
+    // On Linux `foo` and `Foo` are two folders: the plain name is free.
+    expect(run(['Foo'], ['foo'], false)).toEqual({ Foo: 'Foo' });
+  });
+
+  it('of NFC and NFD twins the composed one keeps the plain name, also when the other appears later', () => {
+    const nfc = 'Grüße';
+    const nfd = 'Gru\u0308ße';
+    const first = run([nfc], undefined, true);
+    const later = run([nfd, nfc], Object.values(first), true);
+    expect(later[nfc]).toBe(nfc);
+    expect(later[nfd]).toMatch(/^Grüße%~[0-9a-f]{8}$/);
+  });
+});
+
+it('imapFolder "FOO" with Foo and foo on the server is a problem, not whichever LIST gives first', () => {
+  for (const order of [[f('Foo'), f('foo')], [f('foo'), f('Foo')]]) {
+    const r = resolveFolders({ kind: 'list', names: ['FOO'] }, [], [f('INBOX'), ...order]);
+    expect(r.folders).toEqual([]);
+    expect(r.problems[0]?.message).toMatch(/^folder "FOO" matches "(Foo|foo)" and "(foo|Foo)" on the server, which differ only in letter case: write the exact name/);
+  }
+  // The exact name is no problem.
+  expect(resolveFolders({ kind: 'list', names: ['foo'] }, [], [f('Foo'), f('foo')]).problems).toEqual([]);
+});

@@ -4,6 +4,7 @@ import { localFolderPath, safeSegment } from '../../src/core/local-path.js';
 import { emlFileName, type MessageHeaders } from '../../src/core/naming.js';
 import { imapNameOf, restoreDate, segment3OfName, unescapeSegment, zoneOffsetMinutes } from '../../src/core/restore-names.js';
 import { folderSelected, TargetIndex, targetFolder, uploadOrder } from '../../src/core/restore-plan.js';
+import { selectSourceFolders } from '../../src/engine/restore.js';
 
 describe('unescapeSegment undoes safeSegment', () => {
   it.each([
@@ -111,5 +112,21 @@ describe('folders', () => {
   it('uploads oldest first, and x before x__2 before x__10', () => {
     const names = ['a__s__02-Jan-2020-000000__10.eml', 'b__s__01-Jan-2020-000000.eml', 'a__s__02-Jan-2020-000000__2.eml', 'a__s__02-Jan-2020-000000.eml'];
     expect(names.sort(uploadOrder)).toEqual(['b__s__01-Jan-2020-000000.eml', 'a__s__02-Jan-2020-000000.eml', 'a__s__02-Jan-2020-000000__2.eml', 'a__s__02-Jan-2020-000000__10.eml']);
+  });
+});
+
+describe('case variants on restore (second review)', () => {
+  const sf = (local: string[]) => ({ local, files: [] });
+  const source = { where: 'x', folders: [sf(['Foo']), sf(['%66%6F%6F']), sf(['Foo', 'Bar'])], close: async () => undefined };
+  it('--folder foo is the folder foo where the backup has Foo and foo; case decides only then', () => {
+    expect(selectSourceFolders(source, ['foo']).map((s) => s.local.join('/'))).toEqual(['%66%6F%6F']);
+    expect(selectSourceFolders(source, ['Foo']).map((s) => s.local.join('/'))).toEqual(['Foo']);
+    expect(selectSourceFolders(source, ['FOO/*']).map((s) => s.local.join('/'))).toEqual(['Foo', '%66%6F%6F', 'Foo/Bar']);
+  });
+
+  it('a spelled-out folder goes to the folder of exactly its name, made if missing, never to its case variant', () => {
+    const listed = [{ path: 'INBOX', delimiter: '/', flags: new Set<string>() }, { path: 'Foo', delimiter: '/', flags: new Set<string>() }];
+    expect(targetFolder('foo', undefined, '/', listed, true)).toEqual({ path: 'foo', exists: false });
+    expect(targetFolder('foo', undefined, '/', listed)).toEqual({ path: 'Foo', exists: true });
   });
 });
