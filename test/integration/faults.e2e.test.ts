@@ -90,7 +90,7 @@ describe('the lock', () => {
     l.plant(JSON.stringify({ host: os.hostname(), pid: DEAD_PID, since: '2026-11-28T02:00:03.123Z' }));
     const local = await runCli(['unlock', '--config', l.ws.configPath], { env: { TZ: 'Europe/Berlin' } });
     expect(local.code, local.stderr).toBe(0);
-    expect(local.stdout).toContain(`pid ${DEAD_PID}, since 2026-11-28 03:00:03 (local time))`);
+    expect(local.stdout).toContain(`pid ${DEAD_PID}, since 2026-11-28 03:00:03 (local time, UTC+01:00))`);
     l.plant(lockOf(process.pid));
     const alive = await runCli(['unlock', '--config', l.ws.configPath]);
     expect(alive.code).toBe(3);

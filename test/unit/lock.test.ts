@@ -62,7 +62,7 @@ describe('the run lock', () => {
       const dir = folder();
       const since = new Date(Date.now() - 60_000).toISOString();
       const shown = localTime(since);
-      expect(shown).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(local time\)$/);
+      expect(shown).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(local time, UTC\+05:30\)$/);
       expect(shown.slice(0, 19)).not.toBe(since.slice(0, 19).replace('T', ' '));
       plant(dir, JSON.stringify({ host: os.hostname(), pid: process.ppid, since }));
       const err = heldError(() => acquireLock(dir, { staleAfterMs: 12 * HOUR }));
@@ -74,7 +74,7 @@ describe('the run lock', () => {
       expect(warnings).toEqual([`host ${os.hostname()}, pid ${DEAD_PID}, since ${shown}`]);
       expect(JSON.parse(fs.readFileSync(lock.path, 'utf8')).since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       lock.release();
-      expect(describeHolder({ host: 'nas', pid: 7, since: '2026-11-28T02:00:03.123Z' })).toBe('host nas, pid 7, since 2026-11-28 07:30:03 (local time)');
+      expect(describeHolder({ host: 'nas', pid: 7, since: '2026-11-28T02:00:03.123Z' })).toBe('host nas, pid 7, since 2026-11-28 07:30:03 (local time, UTC+05:30)');
     } finally {
       if (TZ === undefined) delete process.env.TZ;
       else process.env.TZ = TZ;
