@@ -5,6 +5,7 @@ import type { ServerFolder } from '../core/folders.js';
 import type { FetchResponse } from './fetch-items.js';
 import { bodyOf, HEADER_FIELDS, headerKey, metaOf, metaOfFetch, toDate, type Body, type MessageMeta } from './fetched.js';
 import { streamBody } from './body-stream.js';
+import { trustedSpecialUse } from './special-use.js';
 import { imapAuth } from './imap-auth.js';
 import { canBorrow, rawFetch } from './raw-fetch.js';
 
@@ -95,7 +96,7 @@ export class ImapSource {
     return list.map((f) => ({
       path: f.path,
       delimiter: f.delimiter || null,
-      specialUse: f.specialUse,
+      specialUse: trustedSpecialUse(f),
       flags: f.flags,
       status: f.status && f.status.uidNext !== undefined && f.status.uidValidity !== undefined
         ? { messages: f.status.messages ?? 0, uidNext: f.status.uidNext, uidValidity: f.status.uidValidity.toString() }

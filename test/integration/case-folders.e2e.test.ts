@@ -108,3 +108,20 @@ it('restore --folder foo into a mailbox that has Foo but lost foo: foo is made a
   expect([...(await server.fetchRaw(to, PASS, 'foo')).values()].map(sha)).toEqual([sha(b)]);
   expect([...(await server.fetchRaw(to, PASS, 'Foo')).values()].map(sha)).toEqual([sha(a)]);
 });
+
+it('restore makes Sent when the target has only a folder below another that is named Sent (not a role the server gave)', async () => {
+  const from = 'sent1@example.org';
+  const to = 'sent2@example.org';
+  await server.addUser(from, PASS);
+  await server.addUser(to, PASS);
+  await server.seed(from, 'Sent', [{ raw: a }]);
+  await server.seed(to, 'Restored/Sent', [{ raw: b }]);
+  const ws = writeWorkspace(server, [{ address: from, password: PASS, folders: '*' }, { address: to, password: PASS, folders: '*' }]);
+  const backup = await runCli(['run', '--config', ws.configPath, '--mailbox', from]);
+  expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+  // Found in review: `Sent → Restored/Sent`, and no Sent was made.
+  const r = await runCli(['restore', '--config', ws.configPath, '--from', ws.processFolder, '--mailbox-from', from, '--to', to, '--folder', 'Sent']);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect([...(await server.fetchRaw(to, PASS, 'Sent')).values()].map(sha)).toEqual([sha(a)]);
+  expect([...(await server.fetchRaw(to, PASS, 'Restored/Sent')).values()].map(sha)).toEqual([sha(b)]);
+});
