@@ -68,9 +68,29 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const mr = new FieldReader(raw.mailboxListPath, issues);
   if (raw.mailboxListIssues) issues.push(...raw.mailboxListIssues);
   else config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
-  config.warnings = unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) });
+  config.warnings = [
+    ...unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) }),
+    ...windowsPaths(raw.main, p, p.basename(ctx.configPath)),
+  ];
   if (issues.length > 0) throw new ConfigError(issues, { ...salvage(config, issues), warnings: config.warnings });
   return config;
+}
+
+const PATH_KEYS = [['common', 'rootFolderFullPath'], ['common', 'logsFolderFullPath'], ['common', 'mailboxList'], ['storage', 'processFolderFullPath'], ['storage', 'outputFolderFullPath']] as const;
+
+/**
+ * The original's files hold Windows paths (`c:\mailbox_backup\logs`); on Linux and macOS such a
+ * path is one folder of that odd name beside configuration.yml (found in review: a run wrote
+ * into `c:\mailbox_backup\process` next to the executable, and check said valid).
+ */
+function windowsPaths(main: unknown, p: path.PlatformPath, file: string): string[] {
+  if (p.sep !== '/' || !isRecord(main)) return [];
+  return PATH_KEYS.flatMap(([section, key]) => {
+    const sec = main[section];
+    const value = isRecord(sec) ? sec[key] : undefined;
+    if (typeof value !== 'string' || !/^[A-Za-z]:[\\/]|\\/.test(value)) return [];
+    return [`${file}: ${section}.${key} is '${value}', a Windows path: on this system it names one folder of that name beside ${file}. Write it with / (e.g. '${value.replace(/^[A-Za-z]:[\\/]?/, '').replace(/\\/g, '/')}') or as an absolute path of this system`];
+  });
 }
 
 /**

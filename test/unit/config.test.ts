@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { buildConfig } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/io/config-files.js';
@@ -220,4 +221,23 @@ describe('a YAML error never repeats a password written on its line', () => {
 it('a missing section says how to get a sample of it without the dist-config folder (the executable has none)', () => {
   const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/storage:[\s\S]*?(?=mailNotification:)/, ''), ORIGINAL_MAILBOXES), {}));
   expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample (the init command writes one: init --dir sample)']);
+});
+
+describe('Windows paths where they are not (Linux, macOS)', () => {
+  it('each is named in a warning with the path to write instead; none on Windows', () => {
+    const file = writeFiles(ORIGINAL_CONFIG, ORIGINAL_MAILBOXES);
+    const warnings = loadConfig(file, {}).warnings ?? [];
+    expect(warnings).toEqual([
+      "configuration.yml: common.rootFolderFullPath is 'c:\\mailbox_backup', a Windows path: on this system it names one folder of that name beside configuration.yml. Write it with / (e.g. 'mailbox_backup') or as an absolute path of this system",
+      "configuration.yml: common.logsFolderFullPath is 'c:\\mailbox_backup\\logs', a Windows path: on this system it names one folder of that name beside configuration.yml. Write it with / (e.g. 'mailbox_backup/logs') or as an absolute path of this system",
+      "configuration.yml: storage.processFolderFullPath is 'c:\\mailbox_backup\\process', a Windows path: on this system it names one folder of that name beside configuration.yml. Write it with / (e.g. 'mailbox_backup/process') or as an absolute path of this system",
+      "configuration.yml: storage.outputFolderFullPath is 'c:\\mailbox_backup\\output', a Windows path: on this system it names one folder of that name beside configuration.yml. Write it with / (e.g. 'mailbox_backup/output') or as an absolute path of this system",
+    ]);
+    const onWindows = buildConfig(
+      { main: YAML.parse(ORIGINAL_CONFIG), mailboxListPath: 'C:\\mb\\mailboxes_to_backup.yml', mailboxes: YAML.parse(ORIGINAL_MAILBOXES) },
+      { configPath: 'C:\\mb\\configuration.yml', env: {}, readTextFile: () => undefined, pathApi: path.win32 },
+    );
+    expect(onWindows.warnings).toEqual([]);
+    expect(loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/'c:\\mailbox_backup(?:\\(\w+))?'/g, (_, sub?: string) => (sub ? `'backup/${sub}'` : "'backup'")), ORIGINAL_MAILBOXES), {}).warnings).toEqual([]);
+  });
 });
