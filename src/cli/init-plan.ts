@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { DEFAULT_MAILBOX_LIST, configuredListName, insideFolder } from '../core/mailbox-list-name.js';
+import { DEFAULT_MAILBOX_LIST, configuredListName, insideFolder, misspeltListKey } from '../core/mailbox-list-name.js';
 import { SAMPLES } from './samples.js';
 
 export interface InitTarget {
@@ -32,6 +32,11 @@ export function initPlan(configPath: string): InitPlan {
   if (read.problem) {
     // Found in review: a guessed name sent the admin round again once the YAML was fixed.
     notes.push(`${config} ${read.problem}, so the name its common.mailboxList gives is unknown: fix ${config} first (imap-backup-tool check says where), then run init again for the mailbox list.`);
+    return { targets: [configTarget], notes };
+  }
+  const typo = misspeltListKey(read.main);
+  if (typo) {
+    notes.push(`common.${typo.key} in ${config} (${typo.value}) is not a setting: write mailboxList there, spelt so. No sample list is written while it is misspelt.`);
     return { targets: [configTarget], notes };
   }
   const named = configuredListName(read.main);

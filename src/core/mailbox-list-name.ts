@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { editDistance } from './edit-distance.js';
 
 export const DEFAULT_MAILBOX_LIST = 'mailboxes_to_backup.yml';
 
@@ -25,3 +26,18 @@ export function insideFolder(dir: string, file: string): boolean {
 function isRecord(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
+
+/**
+ * A key of `common` that is most likely `mailboxList` misspelt (`mailboxLst: office.yml`), and the
+ * name it gives: the run then looks for the default list, and init would write a sample of it.
+ */
+export function misspeltListKey(main: unknown): { key: string; value: string } | undefined {
+  const common = isRecord(main) ? main['common'] : undefined;
+  if (!isRecord(common) || configuredListName(main) !== undefined) return undefined;
+  for (const [key, value] of Object.entries(common)) {
+    if (key === 'mailboxList' || (typeof value !== 'string' && typeof value !== 'number')) continue;
+    if (editDistance(key.toLowerCase(), 'mailboxlist') <= 2) return { key, value: String(value) };
+  }
+  return undefined;
+}
+

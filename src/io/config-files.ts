@@ -5,7 +5,7 @@ import { buildConfig } from '../core/config.js';
 import type { AppConfig } from '../core/config-types.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { initCommand, programName, shownCommand } from '../core/init-command.js';
-import { configuredListName, insideFolder, mailboxListPath as listPathOf } from '../core/mailbox-list-name.js';
+import { configuredListName, insideFolder, mailboxListPath as listPathOf, misspeltListKey } from '../core/mailbox-list-name.js';
 
 const CONFIG_NAME = 'configuration.yml';
 const MAX_YAML_BYTES = 4 * 1024 * 1024;
@@ -63,6 +63,9 @@ export function loadConfig(configPath: string, env = process.env, init = initCom
 function listMissing(configPath: string, main: unknown, listPath: string, init: string): string {
   const config = path.basename(configPath);
   const dir = path.dirname(configPath);
+  const typo = misspeltListKey(main);
+  // Found in review: `mailboxLst: office.yml` sent the admin to init, which wrote a sample list.
+  if (typo) return `does not exist, and common.${typo.key} in ${config} (${typo.value}) is not a setting: write mailboxList there, spelt so`;
   const fix = `${configuredListName(main) === undefined ? 'set' : 'fix'} common.mailboxList in ${config}`;
   // init writes only into the configuration's folder: a list named elsewhere it cannot provide.
   if (!insideFolder(dir, listPath)) {

@@ -312,3 +312,16 @@ describe('init: what common.mailboxList may hold', () => {
   });
 });
 
+
+it('a misspelt mailboxList is named by the run and by init, which writes no sample list in its place', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'configuration.yml'), "common:\n  mailboxLst: 'office.yml'\nstorage:\n  archiveToZip: True\n");
+  fs.writeFileSync(path.join(dir, 'office.yml'), 'a@x.org:\n    password: x\n');
+  const check = await runCli(['check', '--config', path.join(dir, 'configuration.yml')]);
+  expect(check.code).toBe(2);
+  expect(check.stderr).toContain('mailboxes_to_backup.yml: does not exist, and common.mailboxLst in configuration.yml (office.yml) is not a setting: write mailboxList there, spelt so');
+  const init = await runCli(['init', '--dir', dir]);
+  expect(init.code).toBe(2);
+  expect(init.stderr).toContain('common.mailboxLst in configuration.yml (office.yml) is not a setting: write mailboxList there, spelt so. No sample list is written while it is misspelt.');
+  expect(fs.readdirSync(dir).sort()).toEqual(['configuration.yml', 'office.yml']);
+});
