@@ -35,7 +35,9 @@ export function lockPath(processFolder: string): string {
  * One run per process folder: overlapping scheduled runs would write the same files. A lock whose
  * process is gone (same host) or that is older than `staleAfterMs` is taken over with a warning.
  */
-export function acquireLock(processFolder: string, opts: { staleAfterMs: number; onStale?: (info: string) => void }): Lock {
+/** `unlock`: the command that removes the lock, as the admin types it (the CLI knows the program and the configuration). */
+export function acquireLock(processFolder: string, opts: { staleAfterMs: number; onStale?: (info: string) => void; unlock?: string }): Lock {
+  const unlock = opts.unlock ?? 'imap-backup-tool unlock';
   const file = lockPath(processFolder);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const mine: LockInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString() };
@@ -48,10 +50,10 @@ export function acquireLock(processFolder: string, opts: { staleAfterMs: number;
     if (text === undefined) continue; // released meanwhile: try again
     const held = parseLock(text);
     if (!held && ageMs(file) < WRITING_GRACE_MS) {
-      throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
+      throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with: ${unlock}`);
     }
     if (held && !isStale(held, opts.staleAfterMs)) {
-      throw new LockHeldError(`Another run holds the lock ${file} (${describeHolder(held)}). Wait for it to finish; if no run is active, remove it with "imap-backup-tool unlock".`);
+      throw new LockHeldError(`Another run holds the lock ${file} (${describeHolder(held)}). Wait for it to finish; if no run is active, remove it with: ${unlock}`);
     }
     if (!takeOver(file, text)) {
       throw new LockHeldError(`Another run took over the stale lock ${file} at the same moment; it is running now.`);

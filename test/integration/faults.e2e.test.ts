@@ -51,6 +51,8 @@ describe('the lock', () => {
     const held = await runCli(['--config', patient.ws.configPath]);
     expect(held.code, held.stderr).toBe(3);
     expect(held.stderr).toContain(`pid ${process.pid}, since `);
+    // The command that removes it, with this configuration (found in review: a bare "imap-backup-tool unlock").
+    expect(held.stderr).toContain(`remove it with: imap-backup-tool unlock --config ${patient.ws.configPath}`);
     const hasty = lockWorkspace(['lockStaleHours: 1']);
     hasty.plant(lockOf(process.pid, 2 * HOUR));
     const taken = await runCli(['--config', hasty.ws.configPath]);
