@@ -21,7 +21,8 @@ export function locateConfig(explicit: string | undefined, binaryDir: string | u
     if (!fs.existsSync(p)) throw new ConfigError([{ file: p, key: '', message: linkedAway(p) ?? configMissing(initCommand(program, p)) }]);
     return p;
   }
-  const tried = [binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME));
+  // The executable's folder is often the working directory too: named once.
+  const tried = [...new Set([binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME)))];
   const found = tried.find((p) => fs.existsSync(p));
   if (found) return found;
   const link = tried.find((p) => linkedAway(p) !== undefined);

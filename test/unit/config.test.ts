@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { buildConfig } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { loadConfig } from '../../src/io/config-files.js';
+import { loadConfig, locateConfig } from '../../src/io/config-files.js';
 import { ORIGINAL_CONFIG, ORIGINAL_MAILBOXES } from '../helpers/config-fixture.js';
 
 function writeFiles(config: string, mailboxes: string, extra: Record<string, string> = {}): string {
@@ -240,4 +240,15 @@ describe('Windows paths where they are not (Linux, macOS)', () => {
     expect(onWindows.warnings).toEqual([]);
     expect(loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/'c:\\mailbox_backup(?:\\(\w+))?'/g, (_, sub?: string) => (sub ? `'backup/${sub}'` : "'backup'")), ORIGINAL_MAILBOXES), {}).warnings).toEqual([]);
   });
+});
+
+it('no configuration.yml beside the executable, which is the working directory too: the folder is named once', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-none-'));
+  let file = '';
+  try {
+    locateConfig(undefined, dir, dir);
+  } catch (err) {
+    file = err instanceof ConfigError ? (err.issues[0]?.file ?? '') : '';
+  }
+  expect(file).toBe(path.join(dir, 'configuration.yml'));
 });
