@@ -5,6 +5,7 @@ import { EXIT } from '../cli/exit-codes.js';
 import { binaryDir } from '../cli/context.js';
 import { initPlan, type InitTarget } from '../cli/init-plan.js';
 import { programName, quoteArg } from '../core/init-command.js';
+import { danglingTarget } from '../io/config-files.js';
 
 const usageError = (message: string) => Object.assign(new Error(message), { name: 'CLIError' });
 
@@ -80,11 +81,7 @@ function refuse(kept: InitTarget[], notes: string[], named: boolean): number {
 }
 
 /** A link whose target is missing (a share not mounted): "exists" for 'wx', missing for a reader. */
-export function danglingLink(file: string): string | undefined {
-  try {
-    if (!fs.lstatSync(file).isSymbolicLink() || fs.existsSync(file)) return undefined;
-    return `it is a symbolic link to ${fs.readlinkSync(file)}, which does not exist (mount or restore that, or remove the link and run init again)`;
-  } catch {
-    return undefined;
-  }
+function danglingLink(file: string): string | undefined {
+  const target = danglingTarget(file);
+  return target === undefined ? undefined : `it is a symbolic link to ${target}, which does not exist (mount or restore that, or remove the link and run init again)`;
 }

@@ -1,3 +1,4 @@
+import { isRecord } from './config-reader.js';
 import { editDistance } from './edit-distance.js';
 
 /**
@@ -12,8 +13,6 @@ const KNOWN: Record<string, readonly string[]> = {
   mailNotification: ['send_notification', 'sendOn', 'server', 'port', 'user', 'password', 'passwordFile', 'from', 'to', 'subject', 'message', 'useTLS', 'tls', 'tlsCaFile', 'tlsRejectUnauthorized'],
   mailbox: ['UserFullEmail', 'password', 'passwordFile', 'oauth2', 'imapHost', 'imapPort', 'imapFolder', 'excludeFolders', 'tls', 'tlsCaFile', 'tlsRejectUnauthorized', 'allowInsecure'],
 };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One line per unknown key: which file, which key, and the known key it is closest to. */
 export function unknownKeys(main: unknown, mailboxes: unknown, files: { config: string; mailboxList: string }): string[] {
@@ -33,7 +32,7 @@ export function unknownKeys(main: unknown, mailboxes: unknown, files: { config: 
 }
 
 /** Within two edits, or one name starting the other (`imapFolders`, `deleteOlderBackupsThanDays`). */
-function close(a: string, b: string): boolean {
+export function close(a: string, b: string): boolean {
   if (a.startsWith(b) || b.startsWith(a)) return Math.abs(a.length - b.length) <= 2;
   return editDistance(a, b) <= 2;
 }

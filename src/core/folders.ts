@@ -36,7 +36,8 @@ const SPECIAL_USE: Record<string, string> = {
 };
 
 const selectable = (f: ServerFolder) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent');
-const fold = (s: string) => s.normalize('NFC').toUpperCase();
+/** A name as the server's folder lookups compare it here: Unicode form and letter case ignored. */
+export const fold = (s: string) => s.normalize('NFC').toUpperCase();
 
 export function findFolder(spec: string, folders: ServerFolder[]): ServerFolder | undefined {
   // The folder of exactly that name first: a server may hold `Foo` and `foo` both.

@@ -1,5 +1,8 @@
 import path from 'node:path';
 
+/** A POSIX shell word: as it is when it holds nothing a shell reads, else in single quotes. */
+export const posixQuote = (p: string): string => (/^[A-Za-z0-9_./:@+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+
 /**
  * A path as it must be typed to arrive whole: as it is when it holds nothing a shell reads; else
  * in double quotes for cmd.exe (where `&` outside them ends the command), in single quotes for
@@ -8,7 +11,7 @@ import path from 'node:path';
 export const quoteArg = (p: string, platform: NodeJS.Platform = process.platform): string =>
   platform === 'win32'
     ? (/^[A-Za-z0-9_./:\\@+,=-]+$/.test(p) ? p : `"${p}"`)
-    : (/^[A-Za-z0-9_./:@+,=-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+    : posixQuote(p);
 
 /**
  * What the admin types: the single-file executable by its full path (the messages also travel by

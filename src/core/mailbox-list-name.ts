@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { editDistance } from './edit-distance.js';
+import { close } from './config-keys.js';
+import { isRecord } from './config-reader.js';
 
 export const DEFAULT_MAILBOX_LIST = 'mailboxes_to_backup.yml';
 
@@ -23,10 +24,6 @@ export function insideFolder(dir: string, file: string): boolean {
   return rel !== '' && !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
 /**
  * A key of `common` that is most likely `mailboxList` misspelt (`mailboxLst: office.yml`), and the
  * name it gives: the run then looks for the default list, and init would write a sample of it.
@@ -36,7 +33,8 @@ export function misspeltListKey(main: unknown): { key: string; value: string } |
   if (!isRecord(common) || configuredListName(main) !== undefined) return undefined;
   for (const [key, value] of Object.entries(common)) {
     if (key === 'mailboxList' || (typeof value !== 'string' && typeof value !== 'number')) continue;
-    if (editDistance(key.toLowerCase(), 'mailboxlist') <= 2) return { key, value: String(value) };
+    // The rule the unknown-key warning uses, so both name the same key.
+    if (key.toLowerCase() === 'mailboxlist' || close('mailboxlist', key.toLowerCase())) return { key, value: String(value) };
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
  * Pure decisions of a restore: which local folders, into which server folder, and which messages
  * the target already holds (by the same identity rule as the backup, so a rerun uploads nothing).
  */
-import { findFolder, type ServerFolder } from './folders.js';
+import { findFolder, fold, type ServerFolder } from './folders.js';
 import { emlFileName, legacySegment1, segment1, segment1Of, type MessageHeaders } from './naming.js';
 import { segment3Ms, segment3OfName } from './restore-names.js';
 
@@ -48,7 +48,6 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-const fold = (s: string) => s.normalize('NFC').toUpperCase();
 
 /**
  * `--folder` values: a folder as the server named it (`Archive/2023`, `/` between levels) or as

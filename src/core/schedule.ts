@@ -1,3 +1,5 @@
+import { posixQuote } from './init-command.js';
+
 /**
  * The lines that make the operating system's scheduler run a backup once a day. Pure text builders:
  * the `schedule` command prints them, and on Windows runs the schtasks one.
@@ -125,8 +127,7 @@ export function systemdUnits(s: ScheduleSpec): { service: string; timer: string 
 
 /** A POSIX shell word; `%` is escaped because cron turns a bare one into a newline. */
 export function cronQuote(arg: string): string {
-  const word = /^[A-Za-z0-9_./:@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-  return word.replace(/%/g, '\\%');
+  return posixQuote(arg).replace(/%/g, '\\%');
 }
 
 export function cronLine(s: ScheduleSpec): string {

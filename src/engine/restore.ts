@@ -1,6 +1,6 @@
 import type { MailboxConfig } from '../core/config-types.js';
 import { describeError, InterruptedError } from '../core/errors.js';
-import type { ServerFolder } from '../core/folders.js';
+import { fold, type ServerFolder } from '../core/folders.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
 import { imapNameOf, unescapeSegment } from '../core/restore-names.js';
 import { safeSegment } from '../core/local-path.js';
@@ -39,15 +39,15 @@ interface Planned {
 
 /** Which local folders the --folder values pick; none picked is the user's mistake, said before connecting. */
 export function selectSourceFolders(source: RestoreSource, filters: string[]): SourceFolder[] {
-  const loose = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen);
-  const exact = (f: SourceFolder, chosen: readonly string[]) => folderSelected(f.local.map(unescapeSegment).join('/'), f.local.join('/'), chosen, true);
+  const matches = (f: SourceFolder, filter: string, exact: boolean) => folderSelected(imapNameOf(f.local, '/'), f.local.join('/'), [filter], exact);
   // `foo` is the folder `foo` where the backup has `Foo` and `foo` (spelled out): case decides only then.
-  const picks = (f: SourceFolder, chosen: readonly string[]) => chosen.length === 0 || chosen.some((c) => (source.folders.some((g) => exact(g, [c])) ? exact(f, [c]) : loose(f, [c])));
+  const exactly = new Set(filters.filter((c) => source.folders.some((g) => matches(g, c, true))));
+  const picks = (f: SourceFolder, chosen: readonly string[]) => chosen.length === 0 || chosen.some((c) => matches(f, c, exactly.has(c)));
   // Each --folder must pick something: a misspelled one beside a good one would otherwise
   // restore less than asked, and say OK.
   const unmatched = filters.filter((filter) => !source.folders.some((f) => picks(f, [filter])));
   if (unmatched.length > 0) {
-    const names = source.folders.map((f) => f.local.map(unescapeSegment).join('/')).join(', ');
+    const names = source.folders.map((f) => imapNameOf(f.local, '/')).join(', ');
     throw new RestoreUsageError(`--folder ${unmatched.join(', ')} matches no folder of ${source.where}; it has ${names || 'no messages'} (use X/* for a folder and all below it)`);
   }
   return source.folders.filter((f) => picks(f, filters));
@@ -94,10 +94,9 @@ export async function restoreMailbox(job: RestoreJob): Promise<MailboxReport> {
 function plan(chosen: SourceFolder[], listed: ServerFolder[], into: string | undefined, all: SourceFolder[]): Planned[] {
   // Names the backup holds in two letter cases (or spelled out to keep them apart): the server told
   // them apart, so each goes to the folder of exactly its name, never to its case variant.
-  const fold = (s: string) => s.normalize('NFC').toUpperCase();
   const count = new Map<string, number>();
-  for (const f of all) { const k = fold(f.local.map(unescapeSegment).join('/')); count.set(k, (count.get(k) ?? 0) + 1); }
-  const caseMatters = (local: string[]) => (count.get(fold(local.map(unescapeSegment).join('/'))) ?? 0) > 1 || local.some((s) => safeSegment(unescapeSegment(s)) !== s);
+  for (const key of all.map((f) => fold(imapNameOf(f.local, '/')))) count.set(key, (count.get(key) ?? 0) + 1);
+  const caseMatters = (local: string[]) => (count.get(fold(imapNameOf(local, '/'))) ?? 0) > 1 || local.some((s) => safeSegment(unescapeSegment(s)) !== s);
   const delimiter = listed.find((f) => f.path.toUpperCase() === 'INBOX')?.delimiter ?? listed.find((f) => f.delimiter)?.delimiter ?? '/';
   return chosen.map((source) => {
     const name = imapNameOf(source.local, delimiter);

@@ -25,8 +25,10 @@ export function locateConfig(explicit: string | undefined, binaryDir: string | u
   const tried = [...new Set([binaryDir, cwd].filter((d): d is string => !!d).map((d) => path.join(d, CONFIG_NAME)))];
   const found = tried.find((p) => fs.existsSync(p));
   if (found) return found;
-  const link = tried.find((p) => linkedAway(p) !== undefined);
-  if (link) throw new ConfigError([{ file: link, key: '', message: linkedAway(link) ?? '' }]);
+  for (const p of tried) {
+    const away = linkedAway(p);
+    if (away) throw new ConfigError([{ file: p, key: '', message: away }]);
+  }
   throw new ConfigError([{
     file: tried.join(' and '),
     key: '',
@@ -176,13 +178,19 @@ export function parserText(message: string, source: string): string | undefined 
   return words.some((w) => source.includes(w)) ? undefined : line;
 }
 
-/** A link to what is not there (a share not mounted): `init` would not replace it, so it is named. */
-function linkedAway(file: string): string | undefined {
+/** Where `file` points when it is a symbolic link to nothing (a share not mounted); else undefined. */
+export function danglingTarget(file: string): string | undefined {
   try {
-    return fs.lstatSync(file).isSymbolicLink() ? `is a symbolic link to ${fs.readlinkSync(file)}, which does not exist; mount or restore that, or remove the link` : undefined;
+    return fs.lstatSync(file).isSymbolicLink() && !fs.existsSync(file) ? fs.readlinkSync(file) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Such a link is named: `init` would not replace it, so sending the admin there goes round in circles. */
+function linkedAway(file: string): string | undefined {
+  const target = danglingTarget(file);
+  return target === undefined ? undefined : `is a symbolic link to ${target}, which does not exist; mount or restore that, or remove the link`;
 }
 
 function issue(file: string, key: string, message: string): ConfigIssue {
