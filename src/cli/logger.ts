@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createConsola, type ConsolaInstance, type ConsolaOptions, type LogObject } from 'consola/basic';
+import { redactSecrets } from '../core/redact.js';
 import { runtimeSecrets } from '../core/secret-registry.js';
 
 export type Level = 'info' | 'success' | 'warn' | 'error' | 'debug';
@@ -44,13 +45,11 @@ export class Logger {
   }
 
   addSecrets(values: Iterable<string>): void {
-    for (const v of values) if (v && v.length >= 3) this.secrets.add(v);
+    for (const v of values) if (v) this.secrets.add(v);
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const s of [...this.secrets, ...runtimeSecrets()]) out = out.split(s).join('***');
-    return out;
+    return redactSecrets(text, [...this.secrets, ...runtimeSecrets()]);
   }
 
   /** Opens `mailbackup-YYYY-MM-DD_HHMMSS.log`, readable only by its owner; never reuses a name. */

@@ -1,5 +1,6 @@
 import type { NotificationConfig } from './config-types.js';
 import { ConfigError, describeError, issueText } from './errors.js';
+import { redactSecrets } from './redact.js';
 import { mailboxFailed, runStatus, totals, type RunReport, type RunStatus } from './report.js';
 import { archiveLines, formatBytes, formatCount as num, summaryRows, summaryTable } from './summary.js';
 
@@ -197,10 +198,3 @@ export function redactHtml(html: string, secrets: readonly string[]): string {
   return redactSecrets(html, [...secrets, ...secrets.map(esc)]);
 }
 
-/** Replaces every secret (3+ characters, like the Logger) with ***: the last guard before text leaves the machine. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first, so a secret that contains another is replaced whole.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
-}

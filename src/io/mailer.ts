@@ -5,7 +5,8 @@ import { gzip } from 'node:zlib';
 import { createTransport, type SMTPTransportOptions } from 'nodemailer';
 import type { NotificationConfig } from '../core/config-types.js';
 import { describeError } from '../core/errors.js';
-import { redactHtml, redactSecrets, type LogInfo, type MailContent } from '../core/notification.js';
+import { redactHtml, type LogInfo, type MailContent } from '../core/notification.js';
+import { redactBytes, redactSecrets } from '../core/redact.js';
 import { formatBytes } from '../core/summary.js';
 
 /** A log above this is gzipped (text logs shrink about tenfold). */
@@ -39,7 +40,7 @@ export async function prepareLog(filePath: string | undefined, secrets: readonly
     return { info: { path: filePath, notAttached: `it could not be read (${describeError(err)})` } };
   }
   // The Logger already redacts every line; this guards against a line that slipped past it.
-  const content = redactBuffer(raw, secrets);
+  const content = redactBytes(raw, secrets);
   const name = path.basename(filePath);
   const zipped = content.length > GZIP_OVER_BYTES;
   const body = zipped ? await promisify(gzip)(content) : content;
@@ -149,20 +150,3 @@ export function smtpAdvice(c: NotificationConfig, err: unknown): string {
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** Buffer-level so a log of any size is redacted without becoming one huge string. */
-function redactBuffer(buf: Buffer, secrets: readonly string[]): Buffer {
-  let out = buf;
-  const stars = Buffer.from('***');
-  for (const s of [...secrets].filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) {
-    const needle = Buffer.from(s, 'utf8');
-    const parts: Buffer[] = [];
-    let from = 0;
-    for (let at = out.indexOf(needle); at >= 0; at = out.indexOf(needle, from)) {
-      parts.push(out.subarray(from, at), stars);
-      from = at + needle.length;
-    }
-    if (parts.length > 0) out = Buffer.concat([...parts, out.subarray(from)]);
-  }
-  return out;
-}

@@ -26,4 +26,10 @@ describe('Logger', () => {
     expect(text).toContain('[debug] plain debug');
     expect(text).not.toContain('s3cret-pass');
   });
+
+  it('redacts the longest secret first and leaves words that merely hold a short one', () => {
+    const log = new Logger(false);
+    log.addSecrets(['mail', 'mail-Secret-2026']);
+    expect(log.redact('login mail-Secret-2026 for mailbox "mail"')).toBe('login *** for mailbox "***"');
+  });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/core/config.js';
 import type { NotificationConfig } from '../../src/core/config-types.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { buildNotification, esc, redactHtml, redactSecrets, statusLine, type LogInfo, type NotificationOutcome } from '../../src/core/notification.js';
+import { redactSecrets } from '../../src/core/redact.js';
+import { buildNotification, esc, redactHtml, statusLine, type LogInfo, type NotificationOutcome } from '../../src/core/notification.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport, type RunReport } from '../../src/core/report.js';
 import { smtpAdvice, transportOptions } from '../../src/io/mailer.js';
 
