@@ -133,14 +133,20 @@ function renameTemp(tmp: string, finalPath: string, done: (err?: unknown) => voi
   fs.rename(tmp, finalPath, (renameErr) => (renameErr ? fs.rm(tmp, { force: true }, () => done(renameErr)) : done()));
 }
 
+export interface StreamOptions {
+  mode?: number;
+  /** Called with each chunk once no write of it is under way any more, written or failed. */
+  written?: (chunk: Buffer) => void;
+}
+
 /**
  * A streamed message's temp file, written but neither flushed nor renamed, its descriptor left
  * open for a group commit (commitTempFile), as writeTempFile does for a message held whole. On
  * failure (the stream's or the disk's) the file is closed and removed.
  */
-export async function streamToTempFile(finalPath: string, stream: Readable, mode = 0o600): Promise<{ tmp: string; fd: number; bytes: number }> {
+export async function streamToTempFile(finalPath: string, stream: Readable, opts: StreamOptions = {}): Promise<{ tmp: string; fd: number; bytes: number }> {
   const tmp = tempPathFor(finalPath);
-  const fd = await new Promise<number>((resolve, reject) => fs.open(tmp, 'wx', mode, (err, opened) => (err ? reject(err) : resolve(opened))));
+  const fd = await new Promise<number>((resolve, reject) => fs.open(tmp, 'wx', opts.mode ?? 0o600, (err, opened) => (err ? reject(err) : resolve(opened))));
   let bytes = 0;
   let writing: Promise<void> = Promise.resolve();
   // Writes of our own on the descriptor, not fs.WriteStream: a failed pipeline destroys its
@@ -150,6 +156,7 @@ export async function streamToTempFile(finalPath: string, stream: Readable, mode
     write(chunk: Buffer, _encoding, callback) {
       writing = new Promise((resolve) => writeAll(fd, tmp, chunk, (err) => {
         if (err === undefined) bytes += chunk.length;
+        opts.written?.(chunk);
         resolve();
         callback(err as Error | undefined);
       }));
@@ -167,8 +174,8 @@ export async function streamToTempFile(finalPath: string, stream: Readable, mode
 }
 
 /** A streamed message written, flushed through its own descriptor and renamed: streamToTempFile, then commitTempFile. */
-export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: { mode?: number } = {}): Promise<number> {
-  const { tmp, fd, bytes } = await streamToTempFile(finalPath, stream, opts.mode);
+export async function streamToFileAtomic(finalPath: string, stream: Readable, opts: StreamOptions = {}): Promise<number> {
+  const { tmp, fd, bytes } = await streamToTempFile(finalPath, stream, opts);
   await commitTempFile(tmp, fd, finalPath);
   return bytes;
 }

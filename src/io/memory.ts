@@ -46,6 +46,14 @@ export function releaseBuffer(b: Buffer): void {
   }
 }
 
+/**
+ * releaseBuffer for code handed Buffers it did not make, which counts their bytes itself (a
+ * stream's pieces): one from ownedBuffer is freed now; any other is left as it is, uncounted.
+ */
+export function releaseIfOwned(b: Buffer): void {
+  if (owned.has(b)) releaseBuffer(b);
+}
+
 /** Whether a Buffer was released: writing or comparing it would take it for an empty message. */
 export function isReleased(b: Buffer): boolean {
   return (b.buffer as ArrayBuffer & { detached?: boolean }).detached === true;

@@ -159,4 +159,27 @@ describe('streamToTempFile', () => {
       .toEqual({ victims: [], failed: 1500, streamedLeft: [] });
     expect(committed).toBeGreaterThan(1000);
   }, 120_000);
+
+  it('hands each chunk to `written` only once its bytes are in the file, so the caller may free it', async () => {
+    const dir = tmp();
+    const final = path.join(dir, 'big.eml');
+    const chunks = Array.from({ length: 5 }, (_, i) => Buffer.alloc(256 * 1024 + i, 0x41 + i));
+    const seen: { chunk: Buffer; fileSize: number }[] = [];
+    let tmpPath = '';
+    const { tmp: temp, fd, bytes } = await streamToTempFile(final, Readable.from(chunks), {
+      written: (chunk) => {
+        tmpPath ||= fs.readdirSync(dir).map((f) => path.join(dir, f))[0] ?? '';
+        seen.push({ chunk, fileSize: fs.statSync(tmpPath).size });
+        // What a caller does with it (releaseIfOwned): the file must not depend on it any more.
+        chunk.fill(0);
+      },
+    });
+    const sizes = chunks.map((c) => c.length);
+    expect(seen.map((s) => s.chunk)).toEqual(chunks);
+    expect(seen.map((s) => s.fileSize)).toEqual(sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0)));
+    await commitTempFile(temp, fd, final);
+    const got = fs.readFileSync(final);
+    expect(bytes).toBe(got.length);
+    expect(got.equals(Buffer.concat(sizes.map((n, i) => Buffer.alloc(n, 0x41 + i))))).toBe(true);
+  });
 });

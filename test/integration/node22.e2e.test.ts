@@ -33,6 +33,9 @@ beforeAll(async () => {
     ...Array.from({ length: 300 }, (_, i) => ({ raw: filler(i) })),
     // Below the 2 MB streaming size: fetched whole, then freed.
     { raw: makeMessage({ subject: 'one and a half MB', body: 'y'.repeat(1_500_000) }) },
+    // Above it: streamed in 1 MB pieces, each freed once written; every piece's bytes differ, so
+    // a piece freed or reused too soon shows in the file's hash.
+    { raw: makeMessage({ subject: 'five MB streamed', body: Array.from({ length: 60_000 }, (_, i) => `line ${i} of the streamed body\r\n`).join('').slice(0, 5_000_000) }) },
   ]);
   ws = writeWorkspace(server, [{ address: USER, password: PASS, folders: 'INBOX' }]);
 }, 180_000);

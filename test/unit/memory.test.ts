@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedBuffer, isReleased, ownedBuffer, releaseBuffer } from '../../src/io/memory.js';
+import { droppedBuffer, isReleased, ownedBuffer, releaseBuffer, releaseIfOwned } from '../../src/io/memory.js';
 
 describe('droppedBuffer', () => {
   it('frees dead Buffers once they pass the budget, without --expose-gc', () => {
@@ -35,6 +35,15 @@ describe('ownedBuffer and releaseBuffer', () => {
     const b = ownedBuffer(4).fill(1);
     releaseBuffer(b);
     expect([...b]).toEqual([1, 1, 1, 1]);
+  });
+
+  it.runIf(canDetach)('releaseIfOwned frees an owned Buffer and leaves any other whole', () => {
+    const owned = ownedBuffer(1024 * 1024).fill(3);
+    const other = Buffer.alloc(16, 5);
+    releaseIfOwned(owned);
+    releaseIfOwned(other);
+    expect(isReleased(owned)).toBe(true);
+    expect([...other]).toEqual(Array.from({ length: 16 }, () => 5));
   });
 
   it('leave any other Buffer as it is: a slice of a socket read or a pool shares its memory', () => {
