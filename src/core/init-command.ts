@@ -26,5 +26,10 @@ export function initCommand(program: string, configPath?: string): string {
   return configPath === undefined ? `${program} init` : `${program} init --config ${quoteArg(configPath)}`;
 }
 
-/** A command inside a sentence: in double quotes, unless it already holds some (a quoted path). */
-export const shownCommand = (cmd: string): string => (cmd.includes('"') ? cmd : `"${cmd}"`);
+/**
+ * A command inside a sentence: in double quotes when it is plain words, so that where it ends is
+ * plain; as it is when it holds quoting of its own (a path with a space, in ' for POSIX shells or
+ * " for cmd.exe), since quotes around quotes are copied with it and the shell then reads the whole
+ * line as one word.
+ */
+export const shownCommand = (cmd: string): string => (/['"]/.test(cmd) ? cmd : `"${cmd}"`);

@@ -1,4 +1,4 @@
-import { programName, quoteArg } from '../../src/core/init-command.js';
+import { programName, quoteArg, shownCommand } from '../../src/core/init-command.js';
 import { describe, expect, it } from 'vitest';
 import {
   cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
@@ -242,5 +242,21 @@ describe('quoteArg and programName: commands in messages that work when pasted',
     expect(programName('/opt/mb', '/opt/mb/imap-backup-tool-linux-x64', 'linux')).toBe('/opt/mb/imap-backup-tool-linux-x64');
     expect(programName('C:\\Mail Backup', 'C:\\Mail Backup\\imap-backup-tool-win-x64.exe', 'win32')).toBe('"C:\\Mail Backup\\imap-backup-tool-win-x64.exe"');
     expect(programName(undefined)).toBe('imap-backup-tool');
+  });
+});
+
+describe('shownCommand: a command inside a sentence, copied as it stands', () => {
+  // Found in review: "/usr/bin/x check --config '/a b/c.yml'" pasted with its outer quotes is one word to the shell.
+  it.each<[string, string]>([
+    ['imap-backup-tool check', '"imap-backup-tool check"'],
+    ['/opt/mb/imap-backup-tool-linux-x64 check --config /opt/mb/configuration.yml', '"/opt/mb/imap-backup-tool-linux-x64 check --config /opt/mb/configuration.yml"'],
+    ["/usr/bin/x check --config '/a b/c.yml'", "/usr/bin/x check --config '/a b/c.yml'"],
+    ["'/opt/Mail Backup/imap-backup-tool-linux-x64' check", "'/opt/Mail Backup/imap-backup-tool-linux-x64' check"],
+    ["imap-backup-tool verify '/srv/O'\\''Neil/backup.zip'", "imap-backup-tool verify '/srv/O'\\''Neil/backup.zip'"],
+    ['"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init', '"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init'],
+    ['C:\\MB\\imap-backup-tool-win-x64.exe check --config "C:\\R&D\\configuration.yml"', 'C:\\MB\\imap-backup-tool-win-x64.exe check --config "C:\\R&D\\configuration.yml"'],
+    ['C:\\MB\\imap-backup-tool-win-x64.exe check', '"C:\\MB\\imap-backup-tool-win-x64.exe check"'],
+  ])('%s → %s', (cmd, want) => {
+    expect(shownCommand(cmd)).toBe(want);
   });
 });
