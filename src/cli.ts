@@ -2,6 +2,8 @@ import { defineCommand, runCommand, renderUsage, type ArgsDef, type CommandDef }
 import { argProblem } from './cli/arg-check.js';
 import { describeError } from './core/errors.js';
 import { ConfigError } from './core/errors.js';
+import { programName, shownCommand } from './core/init-command.js';
+import { binaryDir } from './cli/program.js';
 import { EXIT, exitCodeForError, wasReported } from './cli/exit-codes.js';
 import { VERSION } from './version.js';
 
@@ -53,7 +55,10 @@ async function cli(argv: string[]): Promise<number> {
     if (err instanceof ConfigError || (err as { name?: string })?.name === 'CLIError') {
       // A run that logged its configuration's problems has printed them already.
       if (!wasReported(err)) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-      if (!(err instanceof ConfigError)) process.stderr.write(`Run "imap-backup-tool ${rawArgs[0] && !rawArgs[0].startsWith('-') ? `${rawArgs[0]} ` : ''}--help" for the commands and flags.\n`);
+      if (!(err instanceof ConfigError)) {
+        const help = `${programName(binaryDir())} ${rawArgs[0] && !rawArgs[0].startsWith('-') ? `${rawArgs[0]} ` : ''}--help`;
+        process.stderr.write(`Run ${shownCommand(help)} for the commands and flags.\n`);
+      }
       return EXIT.config;
     }
     if (!wasReported(err)) process.stderr.write(`${describeError(err)}\n`);

@@ -2,6 +2,7 @@ import { describeError, type ConfigError } from '../core/errors.js';
 import { notifyStage } from '../engine/notify-stage.js';
 import { markReported } from './exit-codes.js';
 import type { Logger } from './logger.js';
+import { commandLine } from './program.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -28,7 +29,7 @@ export async function reportConfigFailure(err: ConfigError, log: Logger, started
   markReported(err);
   if (salvage.notification) {
     await notifyStage({ notification: salvage.notification, secrets: salvage.secrets }, { kind: 'failure', error: err, startedAt }, {
-      logPath: log.filePath, version: VERSION, onEvent: (level, message) => log.log(level, message),
+      logPath: log.filePath, version: VERSION, check: commandLine('check', salvage.configPath), onEvent: (level, message) => log.log(level, message),
     });
   }
   log.close();

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AppConfig } from '../core/config-types.js';
 import { initCommand, programName } from '../core/init-command.js';
 import { loadConfig, locateConfig } from '../io/config-files.js';
+import { binaryDir } from './program.js';
 import { Logger } from './logger.js';
 
 /** Flags every command shares, declared once. */
@@ -15,16 +15,6 @@ export const mailboxArgs = {
   mailbox: { type: 'string', description: 'Only this mailbox address (repeatable)', valueHint: 'address' },
   'dry-run': { type: 'boolean', description: 'Say what would be downloaded; write nothing', default: false },
 } as const;
-
-/** The folder of the single-file executable, where its configuration.yml is expected. */
-export function binaryDir(): string | undefined {
-  try {
-    const sea = createRequire(process.execPath)('node:sea') as { isSea(): boolean };
-    return sea.isSea() ? path.dirname(process.execPath) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export function listArg(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -43,7 +33,8 @@ export function loadContext(args: { config?: string | undefined; verbose?: boole
   const file = locateConfig(args.config, dir);
   // Plain `init` writes beside the executable, else into the working directory: --config only when that is not here.
   const plain = file === path.join(dir ?? process.cwd(), 'configuration.yml');
-  const config = loadConfig(file, process.env, initCommand(programName(dir), plain ? undefined : file));
+  const program = programName(dir);
+  const config = loadConfig(file, process.env, initCommand(program, plain ? undefined : file), program);
   log.addSecrets(config.secrets);
   if (warn) for (const w of config.warnings ?? []) log.warn(w);
   return { log, config };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { shownCommand } from '../core/init-command.js';
 import { DEFAULT_MAILBOX_LIST, configuredListName, insideFolder, misspeltListKey } from '../core/mailbox-list-name.js';
 import { SAMPLES } from './samples.js';
 
@@ -22,8 +23,9 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /**
  * The configuration at `configPath` and its mailbox list, under the name the run will look for:
  * an existing configuration's `common.mailboxList` (see loadConfig), kept inside its folder.
+ * `check`: the check of this configuration as the admin types it, for a file that cannot be read.
  */
-export function initPlan(configPath: string): InitPlan {
+export function initPlan(configPath: string, check: string): InitPlan {
   const dir = path.dirname(configPath);
   const config = path.basename(configPath);
   const notes: string[] = [];
@@ -31,7 +33,7 @@ export function initPlan(configPath: string): InitPlan {
   const configTarget: InitTarget = { file: configPath, text: sample('configuration.yml'), holds: 'folders, the notification' };
   if (read.problem) {
     // Found in review: a guessed name sent the admin round again once the YAML was fixed.
-    notes.push(`${config} ${read.problem}, so the name its common.mailboxList gives is unknown: fix ${config} first (imap-backup-tool check says where), then run init again for the mailbox list.`);
+    notes.push(`${config} ${read.problem}, so the name its common.mailboxList gives is unknown: fix ${config} first (${shownCommand(check)} says where), then run init again for the mailbox list.`);
     return { targets: [configTarget], notes };
   }
   const typo = misspeltListKey(read.main);

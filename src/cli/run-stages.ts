@@ -7,8 +7,7 @@ import { runBackup } from '../engine/backup-run.js';
 import { notifyStage } from '../engine/notify-stage.js';
 import { diskFullAdvice } from '../engine/advice.js';
 import { acquireLock } from '../io/lock.js';
-import { programName, quoteArg } from '../core/init-command.js';
-import { binaryDir } from './context.js';
+import { commandLine } from './program.js';
 import { exitCodeForReport, exitCodeWithNotification, EXIT, markReported } from './exit-codes.js';
 import type { Logger } from './logger.js';
 import { logEvent } from './progress.js';
@@ -63,7 +62,7 @@ function openLog(log: Logger, folder: string): void {
 /** Lock, download, archive; the summary goes to the console and the log. */
 async function backup(config: AppConfig, log: Logger, opts: RunOptions): Promise<RunReport> {
   const lock = opts.dryRun ? undefined : acquireLock(config.processFolder, {
-    unlock: `${programName(binaryDir())} unlock --config ${quoteArg(config.configPath)}`,
+    unlock: commandLine('unlock', config.configPath),
     staleAfterMs: config.lockStaleMs,
     onStale: (who) => log.warn(`took over a stale lock (${who})`),
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import { EXIT } from '../cli/exit-codes.js';
-import { binaryDir } from '../cli/context.js';
+import { binaryDir } from '../cli/program.js';
 import { initPlan, type InitTarget } from '../cli/init-plan.js';
 import { programName, quoteArg } from '../core/init-command.js';
 import { danglingTarget } from '../io/config-files.js';
@@ -24,14 +24,14 @@ export default defineCommand({
     const configPath = args.config !== undefined
       ? path.resolve(args.config)
       : path.join(path.resolve(args.dir ?? binaryDir() ?? process.cwd()), 'configuration.yml');
-    const { targets, notes } = initPlan(configPath);
+    const exe = programName(binaryDir());
+    const flag = args.dir !== undefined || args.config !== undefined ? ` --config ${quoteArg(configPath)}` : '';
+    const { targets, notes } = initPlan(configPath, `${exe} check${flag}`);
     // Each file on its own: the admin of the original tool has a configuration but may lack the
     // list, and a sample written beside an edited file is what they need, not a refusal.
     const done = targets.map((t) => ({ ...t, wrote: write(t) }));
     const written = done.filter((t) => t.wrote);
     if (written.length === 0) return refuse(done, notes, args.config !== undefined);
-    const exe = programName(binaryDir());
-    const flag = args.dir !== undefined || args.config !== undefined ? ` --config ${quoteArg(configPath)}` : '';
     const edit = written.length === targets.length
       ? 'Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.'
       : `Edit ${written.map((t) => `${path.relative(path.dirname(configPath), t.file)}: ${t.holds}`).join('; ')}.`;

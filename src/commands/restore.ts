@@ -11,6 +11,8 @@ import { openRestoreSource, RestoreUsageError } from '../io/restore-source.js';
 import { EXIT, exitCodeForReport, markReported } from '../cli/exit-codes.js';
 import { loadContext, sharedArgs } from '../cli/context.js';
 import { Logger } from '../cli/logger.js';
+import { binaryDir } from '../cli/program.js';
+import { programName } from '../core/init-command.js';
 import { startAgainForMalloc } from '../cli/start-again.js';
 import { repeatedArg } from '../cli/repeated.js';
 import { VERSION } from '../version.js';
@@ -37,7 +39,7 @@ export default defineCommand({
       const from = path.resolve(String(args.from));
       const whose = args['mailbox-from'] ? String(args['mailbox-from']).trim() : target.address;
       if (!dryRun) openLog(log, config.logsFolder);
-      const source = await openRestoreSource(from, whose);
+      const source = await openRestoreSource(from, whose, programName(binaryDir()));
       try {
         log.info(`imap-backup-tool ${VERSION}: restore of ${whose} from ${source.where} to ${target.address}${args.into ? ` below ${args.into}` : ''}${dryRun ? ' (dry run, nothing is changed)' : ''}`);
         const report = await restore(config, target, source, { folders: repeatedArg(rawArgs, 'folder'), into: args.into, dryRun, log });

@@ -6,7 +6,8 @@ import {
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { binaryDir, sharedArgs } from '../cli/context.js';
+import { sharedArgs } from '../cli/context.js';
+import { binaryDir } from '../cli/program.js';
 
 type Platform = 'windows' | 'linux' | 'macos';
 

@@ -1,13 +1,16 @@
 import type { ConfigIssue } from './errors.js';
+import { shownCommand } from './init-command.js';
 
 /**
  * Reads typed values out of `unknown` YAML, collecting every problem instead of stopping at the
  * first: an admin fixing a file wants the whole list at once.
  */
 export class FieldReader {
+  /** `program`: the tool as the admin types it (programName), for the init a missing section needs. */
   constructor(
     readonly file: string,
     readonly issues: ConfigIssue[],
+    readonly program = 'imap-backup-tool',
   ) {}
 
   fail(key: string, message: string): void {
@@ -17,7 +20,7 @@ export class FieldReader {
   section(root: unknown, key: string, required: boolean): Record<string, unknown> {
     const value = isRecord(root) ? root[key] : undefined;
     if (value === undefined || value === null) {
-      if (required) this.fail(key, 'section is missing; copy it from a commented sample (the init command writes one: init --dir sample)');
+      if (required) this.fail(key, `section is missing; copy it from a commented sample (${shownCommand(`${this.program} init --dir sample`)} writes one into the folder sample)`);
       return {};
     }
     if (!isRecord(value)) {

@@ -13,6 +13,8 @@ export interface ConfigContext {
   readTextFile(absPath: string): string | undefined;
   /** Path resolution for the platform the tool runs on (path.win32 on Windows). */
   pathApi?: path.PlatformPath;
+  /** The tool as the admin types it (programName): advice that names a command names it so. */
+  program?: string;
 }
 
 export interface RawConfig {
@@ -26,7 +28,7 @@ export interface RawConfig {
 /** Validates configuration.yml as written by the original tool, plus our optional keys. */
 export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   const issues: ConfigIssue[] = [];
-  const r = new FieldReader(ctx.configPath, issues);
+  const r = new FieldReader(ctx.configPath, issues, ctx.program);
   const p = ctx.pathApi ?? path;
   const baseDir = p.dirname(ctx.configPath);
   const abs = (value: string) => (value ? p.resolve(baseDir, value) : value);
@@ -65,7 +67,7 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
     mailboxes: [],
     secrets,
   };
-  const mr = new FieldReader(raw.mailboxListPath, issues);
+  const mr = new FieldReader(raw.mailboxListPath, issues, ctx.program);
   if (raw.mailboxListIssues) issues.push(...raw.mailboxListIssues);
   else config.mailboxes = readMailboxes(mr, raw.mailboxes, ctx, abs, secrets);
   config.warnings = [
@@ -102,6 +104,7 @@ function salvage(config: AppConfig, issues: ConfigIssue[]): ConfigSalvage {
   const clean = (...keys: string[]) => !issues.some((i) => i.file === config.configPath && (i.key === '' || keys.some((k) => i.key === k || i.key.startsWith(`${k}.`))));
   const sectionOk = !issues.some((i) => i.file === config.configPath && i.key === 'common');
   return {
+    configPath: config.configPath,
     logsFolder: sectionOk && clean('common.rootFolderFullPath', 'common.logsFolderFullPath') ? config.logsFolder : undefined,
     notification: clean('mailNotification') ? config.notification : undefined,
     secrets: config.secrets,

@@ -24,6 +24,8 @@ export interface ConfigIssue {
 
 /** What of a configuration with problems can still be trusted, to report that the run did not start. */
 export interface ConfigSalvage {
+  /** The configuration that has the problems: the mail says how to check it. */
+  configPath: string;
   logsFolder?: string | undefined;
   notification?: NotificationConfig | undefined;
   /** Every secret read, for redaction. */

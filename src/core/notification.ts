@@ -1,5 +1,6 @@
 import type { NotificationConfig } from './config-types.js';
 import { ConfigError, describeError, issueText } from './errors.js';
+import { shownCommand } from './init-command.js';
 import { redactSecrets } from './redact.js';
 import { mailboxFailed, runStatus, totals, type RunReport, type RunStatus } from './report.js';
 import { archiveLines, formatBytes, formatCount as num, summaryRows, summaryTable } from './summary.js';
@@ -24,6 +25,11 @@ export interface NotificationContext {
   version: string;
   now: Date;
   log: LogInfo;
+  /**
+   * The command that checks the configuration, as the admin types it where the run ran (the
+   * executable's full path, --config): the mail of a run that did not start says to run it.
+   */
+  check?: string | undefined;
 }
 
 export interface MailContent {
@@ -95,7 +101,7 @@ function bodySections(outcome: NotificationOutcome, config: NotificationConfig, 
   if (outcome.kind === 'failure' && outcome.error instanceof ConfigError) {
     const issues = outcome.error.issues;
     const text = `The run on ${ctx.host} (imap-backup-tool ${ctx.version}, started ${timestamp(outcome.startedAt)}) did not start: its configuration has `
-      + `${plural(issues.length, 'problem')}, so nothing was backed up, archived or deleted. Fix ${issues.length === 1 ? 'it' : 'them'}; "imap-backup-tool check" shows whether the files are right before the next run:`;
+      + `${plural(issues.length, 'problem')}, so nothing was backed up, archived or deleted. Fix ${issues.length === 1 ? 'it' : 'them'}; ${ctx.check ? shownCommand(ctx.check) : 'the check command'} shows whether the files are right before the next run:`;
     const notWritten = 'No log file was written: the logs path is among the problems above, or its folder could not be used.';
     return [head, para(text), list(issues.map((i) => issueText(i))), ...ignoredSection(outcome.error.salvage?.warnings ?? []), para(ctx.log.path ? logText(ctx.log, ctx.host) : notWritten)];
   }

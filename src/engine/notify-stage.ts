@@ -11,6 +11,8 @@ export interface NotifyOptions {
   logPath?: string | undefined;
   dryRun?: boolean;
   version: string;
+  /** How the admin checks the configuration (cli/program.ts commandLine); a configuration error's mail names it. */
+  check?: string;
   host?: string;
   now?: Date;
   onEvent?: (level: NotifyLevel, message: string) => void;
@@ -47,7 +49,7 @@ export async function notifyStage(config: Pick<AppConfig, 'notification' | 'secr
     // Access tokens fetched during the run are secrets too.
     const secrets = [...config.secrets, ...runtimeSecrets()];
     const log = await prepareLog(opts.logPath, secrets);
-    const content = buildNotification(outcome, n, { host: opts.host ?? os.hostname(), version: opts.version, now: opts.now ?? new Date(), log: log.info });
+    const content = buildNotification(outcome, n, { host: opts.host ?? os.hostname(), version: opts.version, now: opts.now ?? new Date(), log: log.info, check: opts.check });
     const sent = await sendNotification(n, content, log, secrets);
     if (sent.rejected.length > 0) emit('warn', `The SMTP server refused the notification for ${sent.rejected.join(', ')}: check mailNotification.to`);
     const message = `Notification e-mail sent to ${sent.accepted.join(', ') || n.to.join(', ')}${sent.response ? ` (${sent.response})` : ''}`;

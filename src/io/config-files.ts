@@ -36,8 +36,11 @@ export function locateConfig(explicit: string | undefined, binaryDir: string | u
   }]);
 }
 
-/** `init`: how the messages say to write a missing file (the caller knows whether plain `init` finds this configuration). */
-export function loadConfig(configPath: string, env = process.env, init = initCommand('imap-backup-tool', configPath)): AppConfig {
+/**
+ * `init`: how the messages say to write a missing file (the caller knows whether plain `init` finds
+ * this configuration); `program`: the tool as the admin types it, for the other commands they name.
+ */
+export function loadConfig(configPath: string, env = process.env, init = initCommand('imap-backup-tool', configPath), program = 'imap-backup-tool'): AppConfig {
   const main = readYaml(configPath, configMissing(init));
   const mailboxListPath = listPathOf(configPath, main);
   let mailboxes: unknown;
@@ -52,6 +55,7 @@ export function loadConfig(configPath: string, env = process.env, init = initCom
   return buildConfig({ main, mailboxListPath, mailboxes, ...(mailboxListIssues ? { mailboxListIssues } : {}) }, {
     configPath,
     env,
+    program,
     readTextFile: (p) => {
       try {
         return fs.readFileSync(p, 'utf8');

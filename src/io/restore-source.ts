@@ -12,12 +12,13 @@ export { RestoreUsageError, type RestoreSource, type SourceFile, type SourceFold
 /**
  * `--from` is an archive (`backup-….zip`) or a process folder; in both, the mailbox's messages are
  * under `{mailbox}/{folder…}/`. A folder that is itself that mailbox's folder is taken too.
+ * `program`: the tool as the admin types it (programName), for the commands its advice names.
  */
-export async function openRestoreSource(from: string, mailbox: string): Promise<RestoreSource> {
+export async function openRestoreSource(from: string, mailbox: string, program: string): Promise<RestoreSource> {
   const stat = await fs.promises.stat(from).catch(() => undefined);
   if (!stat) throw new RestoreUsageError(`--from ${from} does not exist: give a backup-….zip archive or the process folder (storage.processFolderFullPath)`);
   const segment = safeSegment(mailbox);
-  if (stat.isFile()) return openZipSource(from, segment, mailbox);
+  if (stat.isFile()) return openZipSource(from, segment, mailbox, program);
   if (!stat.isDirectory()) throw new RestoreUsageError(`--from ${from} is neither a file nor a folder: give a backup-….zip archive or the process folder`);
   const names = (await fs.promises.readdir(from, { withFileTypes: true }))
     .filter((e) => e.isDirectory() && e.name !== STATE_DIR && !e.name.startsWith('.')).map((e) => e.name).sort();

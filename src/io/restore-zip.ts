@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { quoteArg, shownCommand } from '../core/init-command.js';
 import { segment1Of } from '../core/naming.js';
 import { uploadOrder } from '../core/restore-plan.js';
 import { nextEntry, openZip } from './block-reader.js';
@@ -10,8 +11,9 @@ import { compare, RestoreUsageError, type RestoreSource, type SourceFile, type S
  * The mailbox's entries of a backup archive, `{mailbox}/{folder…}/{file}.eml` (the mailbox folder
  * may sit deeper, when someone zipped the folder above the process folder). Only the central
  * directory is read up front; each message is inflated, and its CRC checked, when it is uploaded.
+ * `program`: the tool as the admin types it (programName), for the `verify` a damaged archive needs.
  */
-export async function openZipSource(file: string, segment: string, mailbox: string): Promise<RestoreSource> {
+export async function openZipSource(file: string, segment: string, mailbox: string, program: string): Promise<RestoreSource> {
   const zip = await openZip(file).catch((err: unknown) => {
     throw new RestoreUsageError(`${file} is not a ZIP archive (${err instanceof Error ? err.message : 'cannot open'}): give a backup-….zip or the process folder`);
   });
@@ -26,7 +28,7 @@ export async function openZipSource(file: string, segment: string, mailbox: stri
     }
   } catch (err) {
     zip.close();
-    throw new RestoreUsageError(`${file} cannot be read as a ZIP archive (${err instanceof Error ? err.message : String(err)}): check it with "imap-backup-tool verify ${file}", or restore from another archive`);
+    throw new RestoreUsageError(`${file} cannot be read as a ZIP archive (${err instanceof Error ? err.message : String(err)}): check it with ${shownCommand(`${program} verify ${quoteArg(file)}`)}, or restore from another archive`);
   }
   const at = mailboxDepth(messages.map((m) => m.parts), segment);
   if (at > 0 && messages[0]?.parts.slice(0, at).some((p) => p.includes('@'))) {

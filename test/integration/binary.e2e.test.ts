@@ -154,6 +154,13 @@ describe('the Linux single-file executable', () => {
     }
   });
 
+  // Found in review: "imap-backup-tool notify --test" and "imap-backup-tool notify --help", which this admin cannot type (the folder is not on PATH).
+  it('names itself by its full path in the commands its advice gives', async () => {
+    const r = await runBin(binWs, ['notify']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`notify only sends a test message: use "${path.join(binWs.dir, NAME)} notify --test".\nRun "${path.join(binWs.dir, NAME)} notify --help" for the commands and flags.\n`);
+  });
+
   it('schedule names the binary itself and the absolute configuration beside it', async () => {
     const r = await runBin(binWs, ['schedule', '--platform', 'windows', '--time', '03:15']);
     expect(r.code, r.stderr).toBe(0);

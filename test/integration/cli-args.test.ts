@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -11,4 +14,25 @@ it.each<[string[], string]>([
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(message);
   expect(r.stdout).toBe('');
+});
+
+// Found in review: notify's advice named a bare "notify --test", without the --config the admin had to give.
+it('notify names the notify --test to type again, with the --config given, quoted as a shell reads it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt R&D '));
+  try {
+    const config = path.join(dir, 'configuration.yml');
+    const quoted = `'${config}'`;
+    const bare = await runCli(['notify']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('notify only sends a test message: use "imap-backup-tool notify --test".\nRun "imap-backup-tool notify --help" for the commands and flags.');
+    const named = await runCli(['notify', '--config', config]);
+    expect(named.stderr).toContain(`notify only sends a test message: use imap-backup-tool notify --test --config ${quoted}.`);
+    expect((await runCli(['init', '--dir', dir])).code).toBe(0);
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/send_notification: True/, 'send_notification: False'));
+    const off = await runCli(['notify', '--test', '--config', config]);
+    expect(off.code).toBe(2);
+    expect(off.stderr).toContain(`mailNotification.send_notification: is False: set it to True, then run imap-backup-tool notify --test --config ${quoted} again`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

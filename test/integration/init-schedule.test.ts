@@ -111,7 +111,8 @@ describe('init beside an existing configuration', () => {
     // Found in review: a guessed default name sent the admin round again once the YAML was fixed.
     expect(b.code).toBe(2);
     expect(fs.readdirSync(broken).sort()).toEqual(['configuration.yml']);
-    expect(b.stderr).toContain('configuration.yml is not valid YAML, so the name its common.mailboxList gives is unknown: fix configuration.yml first (imap-backup-tool check says where), then run init again for the mailbox list.');
+    // Found in review: the bare "imap-backup-tool check" did not find a configuration in another folder.
+    expect(b.stderr).toContain(`configuration.yml is not valid YAML, so the name its common.mailboxList gives is unknown: fix configuration.yml first ("imap-backup-tool check --config ${path.join(broken, 'configuration.yml')}" says where), then run init again for the mailbox list.`);
   });
 
   it('refuses when every file exists (the custom list included), and changes nothing', async () => {

@@ -211,6 +211,8 @@ describe('notification e-mail', () => {
     expect(mail.text).toContain('did not start: its configuration has 2 problems, so nothing was backed up');
     expect(mail.text).toContain(`- ${path.join(o.ws.dir, 'mailboxes_to_backup.yml')}: ${USER2}.password: is missing`);
     expect(mail.html).toContain(`${USER2}.password: is missing`);
+    // Typed as it stands, from any folder: --config of this configuration.
+    expect(mail.text).toContain(`Fix them; "imap-backup-tool check --config ${o.ws.configPath}" shows whether the files are right`);
     // The log is where every run's log is, and says the same.
     expect(path.dirname(o.logPath)).toBe(o.ws.logsFolder);
     expect(o.log).toContain('the run did not start');

@@ -41,7 +41,7 @@ describe('restore from a ZIP takes only the mailbox asked for', () => {
   const theirs = `b@x.test/Clients/a@x.test/2023/${'f'.repeat(32)}__b private__01-Jan-2024-000000.eml`;
 
   it("never another mailbox's folder named after this one (b's mail filed under Clients/a@x.test)", async () => {
-    const src = await openRestoreSource(archive([mine, theirs]), 'a@x.test');
+    const src = await openRestoreSource(archive([mine, theirs]), 'a@x.test', 'imap-backup-tool');
     try {
       expect(src.folders.map((f) => `${f.local.join('/')}: ${f.files.map((x) => x.name).join(',')}`)).toEqual([`INBOX: ${MD5}__mine__01-Jan-2024-000000.eml`]);
     } finally {
@@ -50,15 +50,29 @@ describe('restore from a ZIP takes only the mailbox asked for', () => {
   });
 
   it('an archive holding that folder of another mailbox alone is refused, and says so', async () => {
-    await expect(openRestoreSource(archive([theirs]), 'a@x.test')).rejects.toThrow(/not a@x\.test's backup; choose the mailbox with --mailbox-from/);
+    await expect(openRestoreSource(archive([theirs]), 'a@x.test', 'imap-backup-tool')).rejects.toThrow(/not a@x\.test's backup; choose the mailbox with --mailbox-from/);
   });
 
   it('an archive made from the folder above the process folder still restores', async () => {
-    const src = await openRestoreSource(archive([`process/${mine}`, `process/${theirs}`]), 'a@x.test');
+    const src = await openRestoreSource(archive([`process/${mine}`, `process/${theirs}`]), 'a@x.test', 'imap-backup-tool');
     try {
       expect(src.folders.map((f) => f.local.join('/'))).toEqual(['INBOX']);
     } finally {
       await src.close();
     }
+  });
+
+  // Found in review: the advice said "imap-backup-tool verify /a b/x.zip": neither the executable's path nor the archive's quoted.
+  it('an archive whose entries cannot be read names the verify that checks it, as the admin types it', async () => {
+    const zip = archive([mine]);
+    const spaced = path.join(path.dirname(zip), 'Mail Backup', path.basename(zip));
+    fs.mkdirSync(path.dirname(spaced));
+    const bytes = fs.readFileSync(zip);
+    // The central directory's first record loses its signature; the end record, read on open, is intact.
+    const cd = bytes.readUInt32LE(bytes.length - 22 + 16);
+    bytes.writeUInt32LE(0, cd);
+    fs.writeFileSync(spaced, bytes);
+    const program = "'/opt/Mail Backup/imap-backup-tool-linux-x64'";
+    await expect(openRestoreSource(spaced, 'a@x.test', program)).rejects.toThrow(`: check it with ${program} verify '${spaced}', or restore from another archive`);
   });
 });

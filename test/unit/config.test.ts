@@ -220,7 +220,11 @@ describe('a YAML error never repeats a password written on its line', () => {
 
 it('a missing section says how to get a sample of it without the dist-config folder (the executable has none)', () => {
   const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG.replace(/storage:[\s\S]*?(?=mailNotification:)/, ''), ORIGINAL_MAILBOXES), {}));
-  expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample (the init command writes one: init --dir sample)']);
+  expect(issues).toEqual(['configuration.yml|storage|section is missing; copy it from a commented sample ("imap-backup-tool init --dir sample" writes one into the folder sample)']);
+  // Found in review: a bare "init --dir sample" is no command the admin can type; the executable is named by its path.
+  const file = writeFiles(ORIGINAL_CONFIG.replace(/storage:[\s\S]*?(?=mailNotification:)/, ''), ORIGINAL_MAILBOXES);
+  const fromBinary = issuesOf(() => loadConfig(file, {}, undefined, "'/opt/Mail Backup/imap-backup-tool-linux-x64'"));
+  expect(fromBinary).toEqual(["configuration.yml|storage|section is missing; copy it from a commented sample ('/opt/Mail Backup/imap-backup-tool-linux-x64' init --dir sample writes one into the folder sample)"]);
 });
 
 describe('Windows paths where they are not (Linux, macOS)', () => {
