@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { shownCommand } from '../core/init-command.js';
+import { listHolds } from './init-advice.js';
 import { DEFAULT_MAILBOX_LIST, configuredListName, insideFolder, misspeltListKey } from '../core/mailbox-list-name.js';
 import { SAMPLES } from './samples.js';
 
@@ -23,9 +24,10 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /**
  * The configuration at `configPath` and its mailbox list, under the name the run will look for:
  * an existing configuration's `common.mailboxList` (see loadConfig), kept inside its folder.
- * `check`: the check of this configuration as the admin types it, for a file that cannot be read.
+ * `check`: the check of this configuration as the admin types it, for a file that cannot be read;
+ * `platform`: the system whose way of keeping the passwords private the advice gives.
  */
-export function initPlan(configPath: string, check: string): InitPlan {
+export function initPlan(configPath: string, check: string, platform: NodeJS.Platform): InitPlan {
   const dir = path.dirname(configPath);
   const config = path.basename(configPath);
   const notes: string[] = [];
@@ -61,7 +63,7 @@ export function initPlan(configPath: string, check: string): InitPlan {
   const listText = sample(DEFAULT_MAILBOX_LIST);
   const targets: InitTarget[] = [configTarget];
   // common.mailboxList may name the configuration itself: one file, kept once.
-  if (list !== configPath) targets.push({ file: list, text: listText, holds: 'mailboxes, passwords (mode 600: it holds secrets)' });
+  if (list !== configPath) targets.push({ file: list, text: listText, holds: listHolds(platform) });
   return { targets, notes };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { EXIT } from '../cli/exit-codes.js';
 import { binaryDir } from '../cli/program.js';
+import { editStep } from '../cli/init-advice.js';
 import { initPlan, type InitTarget } from '../cli/init-plan.js';
 import { programName, quoteArg } from '../core/init-command.js';
 import { danglingTarget } from '../io/config-files.js';
@@ -26,21 +27,18 @@ export default defineCommand({
       : path.join(path.resolve(args.dir ?? binaryDir() ?? process.cwd()), 'configuration.yml');
     const exe = programName(binaryDir());
     const flag = args.dir !== undefined || args.config !== undefined ? ` --config ${quoteArg(configPath)}` : '';
-    const { targets, notes } = initPlan(configPath, `${exe} check${flag}`);
+    const { targets, notes } = initPlan(configPath, `${exe} check${flag}`, process.platform);
     // Each file on its own: the admin of the original tool has a configuration but may lack the
     // list, and a sample written beside an edited file is what they need, not a refusal.
     const done = targets.map((t) => ({ ...t, wrote: write(t) }));
     const written = done.filter((t) => t.wrote);
     if (written.length === 0) return refuse(done, notes, args.config !== undefined);
-    const edit = written.length === targets.length
-      ? 'Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.'
-      : `Edit ${written.map((t) => `${path.relative(path.dirname(configPath), t.file)}: ${t.holds}`).join('; ')}.`;
     process.stdout.write([
       ...done.map((t) => (t.wrote ? `Wrote ${t.file}` : `Kept ${t.file}: ${danglingLink(t.file) ?? 'it exists'}, and init never changes an existing file.`)),
       ...notes,
       '',
       'Next:',
-      `  1. ${edit}`,
+      `  1. ${editStep(written, targets.length, configPath, process.platform)}`,
       `  2. ${exe} check${flag}     logs in to every mailbox and lists its folders`,
       `  3. ${exe} schedule${flag}  prints the command that runs it every day`,
       '',

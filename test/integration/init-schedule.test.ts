@@ -21,6 +21,8 @@ describe('init', () => {
     // They hold passwords.
     expect(fs.statSync(path.join(dir, 'configuration.yml')).mode & 0o077).toBe(0);
     expect(r.stdout).toContain(`check --config ${path.join(dir, 'configuration.yml')}`);
+    // A system with file modes (Windows: unit/init-advice).
+    expect(r.stdout).toContain('Edit both files: folders, mailboxes, passwords (mode 600: they hold secrets), the notification.');
   });
 
   it('without --dir (not a binary) writes into the working directory', async () => {
