@@ -34,7 +34,7 @@ export class FieldReader {
     const value = obj[key];
     if (value === undefined || value === null || value === '') {
       if (fallback !== undefined) return fallback;
-      this.fail(path, 'is missing; expected a text value');
+      this.fail(path, `${value === undefined ? 'is missing' : 'is empty'}; expected a text value`);
       return '';
     }
     if (typeof value === 'number') return String(value);
@@ -107,6 +107,12 @@ export class FieldReader {
     return items.map((i) => String(i).trim()).filter((i) => i !== '');
   }
 }
+
+/**
+ * The key is written but YAML gives it no value: nothing after the colon, `~`, `null` (any letter
+ * case) or `''`. Not missing: the admin wrote it, and needs to hear why it reads as empty.
+ */
+export const isEmptyValue = (obj: Record<string, unknown>, key: string): boolean => Object.hasOwn(obj, key) && (obj[key] === null || obj[key] === '');
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AppConfig, MailboxConfig, NotificationConfig, TlsMode, TlsOptions } from './config-types.js';
-import { FieldReader, isRecord } from './config-reader.js';
+import { FieldReader, isEmptyValue, isRecord } from './config-reader.js';
 import { unknownKeys } from './config-keys.js';
 import { ConfigError, type ConfigIssue, type ConfigSalvage } from './errors.js';
 import { readOAuth2 } from './config-oauth2.js';
@@ -178,7 +178,16 @@ function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx
     return (text ?? '').replace(/\r?\n$/, '');
   }
   const raw = m['password'];
-  if (raw === undefined || raw === null || raw === '') {
+  if (isEmptyValue(m, 'passwordFile') && raw === undefined) {
+    r.fail(`${key}.passwordFile`, 'is empty; give the path of the file that holds the password (relative to the configuration\'s folder), or write the password itself: password: \'…\'');
+    return '';
+  }
+  if (isEmptyValue(m, 'password')) {
+    // Found in review: `password: null` read as "is missing", beside the key the admin wrote.
+    r.fail(`${key}.password`, 'is empty: after "password:" YAML reads nothing, ~ and null as no value. Write the password in single quotes (password: \'null\' for a password that is the word null; a \' inside written twice), or give password: \'${ENV_NAME}\' or passwordFile');
+    return '';
+  }
+  if (raw === undefined) {
     r.fail(`${key}.password`, 'is missing; give password, password: ${ENV_NAME} or passwordFile');
     return '';
   }
@@ -199,7 +208,10 @@ function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: Confi
   const enabled = r.bool(n, 'send_notification', 'mailNotification.send_notification', false);
   const key = 'mailNotification';
   const need = (k: string) => (enabled ? r.string(n, k, `${key}.${k}`) : r.string(n, k, `${key}.${k}`, ''));
-  const password = enabled && (n['password'] !== undefined || n['passwordFile'] !== undefined) ? readSecret(r, n, key, ctx, abs, secrets) : '';
+  const user = r.string(n, 'user', `${key}.user`, '');
+  // Without a user nothing logs in: then `password: ''` (or null) beside `user: ''` just says so.
+  const given = (k: string) => n[k] !== undefined && !(user === '' && isEmptyValue(n, k));
+  const password = enabled && (given('password') || given('passwordFile')) ? readSecret(r, n, key, ctx, abs, secrets) : '';
   if (password) secrets.push(password);
   const to = r.list(n, 'to', `${key}.to`);
   if (enabled && to.length === 0) r.fail(`${key}.to`, 'is missing; give the address (or a list of addresses) that gets the report');
@@ -211,7 +223,7 @@ function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: Confi
     enabled,
     server: need('server'),
     port,
-    user: r.string(n, 'user', `${key}.user`, ''),
+    user,
     password,
     from: need('from'),
     to,

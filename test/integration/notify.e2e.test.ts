@@ -238,7 +238,7 @@ describe('notification e-mail', () => {
     expect(badMail.r.code).toBe(2);
     expect(badMail.sink.connections, 'the notification settings are in question: not used').toBe(0);
     expect(badMail.log).toContain('mailNotification.sendOn');
-    expect(badMail.r.stdout + badMail.r.stderr).toContain(`${USER1}.password: is missing`);
+    expect(badMail.r.stdout + badMail.r.stderr).toContain(`${USER1}.password: is empty`);
 
     const badLogs = await runWith({ tls: 'starttls', users: { [SMTP_USER]: SMTP_PASS } }, smtpLogin, {
       mailboxes: [{ address: USER1, password: '' }],
@@ -252,7 +252,7 @@ describe('notification e-mail', () => {
     const mail = onlyMail(badLogs);
     expect(mail.text).toContain('No log file was written: the logs path is among the problems');
     expect(mail.text).toContain('common.logsFolderFullPath');
-    expect(badLogs.r.stdout + badLogs.r.stderr).toContain(`${USER1}.password: is missing`);
+    expect(badLogs.r.stdout + badLogs.r.stderr).toContain(`${USER1}.password: is empty`);
     for (const o of [missing, badMail, badLogs]) expectNoSecrets(o);
   });
 
@@ -298,7 +298,7 @@ describe('notification e-mail', () => {
     expect(o.r.code).toBe(2);
     expect(o.sink.connections).toBe(0);
     expect(o.logPath).toBe('');
-    expect(o.r.stderr).toContain(`${USER1}.password: is missing`);
+    expect(o.r.stderr).toContain(`${USER1}.password: is empty`);
   });
 
   it('a misspelt setting is named in the mail: the run is OK, its subject says a setting was ignored', async () => {

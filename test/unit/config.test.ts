@@ -256,3 +256,44 @@ it('no configuration.yml beside the executable, which is the working directory t
   }
   expect(file).toBe(path.join(dir, 'configuration.yml'));
 });
+
+// Found in review: `password: null` read as "is missing", though the admin had written the key.
+describe('a password key written without a value is named empty, with how to write the password', () => {
+  const EMPTY = 'is empty: after "password:" YAML reads nothing, ~ and null as no value. Write the password in single quotes (password: \'null\' for a password that is the word null; a \' inside written twice), or give password: \'${ENV_NAME}\' or passwordFile';
+  const withLine = (line: string) => ORIGINAL_MAILBOXES.replace("    password: 'P@ssw0rd'\n", line);
+  it.each<[string, string, string[]]>([
+    ['null', '    password: null\n', [`mailboxes_to_backup.yml|office@contoso.com.password|${EMPTY}`]],
+    ['Null', '    password: Null\n', [`mailboxes_to_backup.yml|office@contoso.com.password|${EMPTY}`]],
+    ['~', '    password: ~\n', [`mailboxes_to_backup.yml|office@contoso.com.password|${EMPTY}`]],
+    ['nothing after the colon', '    password:\n', [`mailboxes_to_backup.yml|office@contoso.com.password|${EMPTY}`]],
+    ["''", "    password: ''\n", [`mailboxes_to_backup.yml|office@contoso.com.password|${EMPTY}`]],
+    ['passwordFile with nothing after the colon', '    passwordFile:\n', ["mailboxes_to_backup.yml|office@contoso.com.passwordFile|is empty; give the path of the file that holds the password (relative to the configuration's folder), or write the password itself: password: '…'"]],
+    ['no password key at all', '', ['mailboxes_to_backup.yml|office@contoso.com.password|is missing; give password, password: ${ENV_NAME} or passwordFile']],
+  ])('%s', (_label, line, want) => {
+    expect(issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, withLine(line)), {}))).toEqual(want);
+  });
+
+  it("the word null in single quotes is the password 'null'", () => {
+    const c = loadConfig(writeFiles(ORIGINAL_CONFIG.replace("  password: 'P@ssw0rd'", "  password: 'null'"), withLine("    password: 'null'\n")), {});
+    expect(c.mailboxes[0]?.password).toBe('null');
+    expect(c.notification.password).toBe('null');
+  });
+
+  it('the notification says the same of its password, unless no user logs in (no password needed then)', () => {
+    const smtp = (lines: string) => ORIGINAL_CONFIG.replace("  user: 'alerts'\n", '').replace("  password: 'P@ssw0rd'\n", lines);
+    expect(issuesOf(() => loadConfig(writeFiles(smtp("  user: 'alerts'\n  password: null\n"), ORIGINAL_MAILBOXES), {}))).toEqual([`configuration.yml|mailNotification.password|${EMPTY}`]);
+    expect(issuesOf(() => loadConfig(writeFiles(smtp("  user: 'alerts'\n  passwordFile: ~\n"), ORIGINAL_MAILBOXES), {}))).toEqual([
+      "configuration.yml|mailNotification.passwordFile|is empty; give the path of the file that holds the password (relative to the configuration's folder), or write the password itself: password: '…'",
+    ]);
+    for (const lines of ["  user: ''\n  password: ''\n", '  user:\n  password:\n', "  password: ~\n"]) {
+      const c = loadConfig(writeFiles(smtp(lines), ORIGINAL_MAILBOXES), {});
+      expect(c.notification).toMatchObject({ enabled: true, user: '', password: '' });
+    }
+  });
+
+  it('any other key written without a value is empty, not missing', () => {
+    expect(issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, ORIGINAL_MAILBOXES.replace("    imapHost: 'imap.contoso.com'", '    imapHost: ~')), {}))).toEqual([
+      'mailboxes_to_backup.yml|office@contoso.com.imapHost|is empty; expected a text value',
+    ]);
+  });
+});
