@@ -5,6 +5,7 @@ import {
   type ScheduleSpec,
 } from '../../src/core/schedule.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
+import { CMD_CASES, WIN } from '../helpers/schedule-fixtures.js';
 
 /** CommandLineToArgvW as documented (the MSVC runtime rules): what schtasks and the task's program see. */
 function parseWindowsCommandLine(line: string): string[] {
@@ -59,14 +60,6 @@ function throughCmd(line: string): string {
   return out;
 }
 
-const WIN: ScheduleSpec = {
-  command: ['C:\\Program Files\\Mail Backup\\imap-backup-tool-win-x64.exe'],
-  configPath: 'C:\\Program Files\\Mail Backup\\configuration.yml',
-  hour: 2,
-  minute: 0,
-  name: 'imap-backup-tool',
-};
-
 describe('parseTime', () => {
   it('accepts 24-hour times and rejects the rest', () => {
     expect(parseTime('02:00')).toEqual({ hour: 2, minute: 0 });
@@ -106,23 +99,7 @@ describe('Windows quoting', () => {
   // Found in review: `C:\R&D\...` sat outside cmd's quotes (it reads \" as a closing quote), so cmd ran
   // `schtasks ... C:\R` and then `D\imap-backup-tool.exe ...` as a second command.
   it('the printed line passes through cmd.exe unchanged: & | < > ^ outside its quotes are escaped', () => {
-    const table: Array<Partial<ScheduleSpec>> = [
-      { command: ['C:\\R&D\\imap-backup-tool.exe'], configPath: 'C:\\R&D\\configuration.yml' },
-      { command: ['C:\\Mail & Co\\imap-backup-tool.exe'], configPath: 'C:\\Mail & Co\\configuration.yml' },
-      { configPath: 'C:\\a^b\\c^^d\\configuration.yml' },
-      { configPath: 'C:\\pipe|here\\configuration.yml' },
-      { configPath: 'C:\\in<out>\\configuration.yml' },
-      { configPath: 'C:\\say "a&b" now\\configuration.yml' },
-      { configPath: 'C:\\trailing\\&\\' },
-      { configPath: 'C:\\"&"\\x.yml' },
-      { configPath: '\\\\server\\R&D share\\configuration.yml' },
-      { command: ['C:\\node\\node.exe', 'C:\\R&D\\app\\cli.cjs'], configPath: 'C:\\R&D\\configuration.yml' },
-      { user: 'R&D\\svc-backup' },
-      { user: 'CONTOSO\\svc^1' },
-      { command: ['C:\\Program Files (x86)\\Mail Backup\\imap-backup-tool.exe'] },
-      {},
-    ];
-    for (const change of table) {
+    for (const { change } of CMD_CASES) {
       const spec = { ...WIN, ...change };
       const line = schtasksCommandLine(spec);
       expect(line.startsWith('schtasks /Create ')).toBe(true);

@@ -4,33 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '../../build/node-runtime.mjs';
-import { schtasksArgs, schtasksCommandLine, type ScheduleSpec } from '../../src/core/schedule.js';
+import { schtasksArgs, schtasksCommandLine } from '../../src/core/schedule.js';
+import { CMD_CASES, WIN } from '../helpers/schedule-fixtures.js';
 
 // Run by test/wine/run.sh (it sets WINEPREFIX). The printed schtasks line typed into Wine's cmd.exe,
 // with a Windows node.exe that writes down its arguments standing in for schtasks.
 const winPath = (p: string) => `Z:${p.replace(/\//g, '\\')}`;
-const WIN: ScheduleSpec = {
-  command: ['C:\\Program Files\\Mail Backup\\imap-backup-tool-win-x64.exe'],
-  configPath: 'C:\\Program Files\\Mail Backup\\configuration.yml',
-  hour: 2,
-  minute: 0,
-  name: 'imap-backup-tool',
-};
-// Wine's cmd counts quotes as nesting (WCMD_IsEndQuote) where Windows' toggles at every one, so a ^
-// in a path, which Windows' cmd unescapes, can stay doubled there: that case is in the unit test only.
-const CASES: Array<Partial<ScheduleSpec>> = [
-  {},
-  { command: ['C:\\R&D\\imap-backup-tool.exe'], configPath: 'C:\\R&D\\configuration.yml' },
-  { command: ['C:\\Mail & Co\\imap-backup-tool.exe'], configPath: 'C:\\Mail & Co\\configuration.yml' },
-  { configPath: 'C:\\pipe|here\\configuration.yml' },
-  { configPath: 'C:\\in<out>\\configuration.yml' },
-  { configPath: 'C:\\say "a&b" now\\configuration.yml' },
-  { configPath: 'C:\\trailing\\&\\' },
-  { configPath: '\\\\server\\R&D share\\configuration.yml' },
-  { user: 'R&D\\svc-backup' },
-  { user: 'R&D team\\svc' },
-  { command: ['C:\\Program Files (x86)\\Mail Backup\\imap-backup-tool.exe'] },
-];
+// Wine's cmd differs from Windows' on a few lines (CmdCase.notUnderWine): those are in the unit test only.
+const CASES = CMD_CASES.filter((c) => c.notUnderWine === undefined).map((c) => c.change);
 
 let dir: string;
 
