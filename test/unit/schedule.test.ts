@@ -114,13 +114,21 @@ describe('Windows quoting', () => {
   it('cmd escaping holds for any mix of quotes, spaces, backslashes and metacharacters', () => {
     // A fixed-seed generator: the same strings every run, many more shapes than the table.
     let seed = 12345;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    // 32-bit arithmetic and the high bits: seed * 1103515245 in doubles lost its low bits, and the
+    // low bits of such a generator cycle, so the strings had no quote, backslash, <, > or ! at all.
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 16;
+    };
     const alphabet = ['a', ' ', '"', '\\', '&', '|', '<', '>', '^', '(', ')', '!'];
     const word = () => Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join('');
+    const seen = new Set<string>();
     for (let n = 0; n < 2000; n++) {
       const spec = { ...WIN, command: [`C:\\${word()}\\x.exe`], configPath: `C:\\${word()}\\${word()}` };
       expect(parseWindowsCommandLine(throughCmd(schtasksCommandLine(spec)))).toEqual(['schtasks', ...schtasksArgs(spec)]);
+      for (const ch of `${spec.command[0]}${spec.configPath}`) seen.add(ch);
     }
+    expect([...seen].sort()).toEqual([...alphabet, 'C', ':', '.', 'e', 'x'].sort());
     expect(escapeForCmd('a&b "c&d" e^f')).toBe('a^&b "c&d" e^^f');
   });
 
