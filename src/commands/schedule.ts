@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import {
-  SCHTASKS_TR_MAX, cmdMayExpand, cronLine, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
+  SCHTASKS_TR_MAX, cmdMayDelayExpand, cmdMayExpand, cronLine, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -69,6 +69,12 @@ function windows(spec: ScheduleSpec, install: boolean, out: (t: string) => void)
       out('\nWarning: the command above contains %. cmd.exe may replace %NAME% with an environment variable\'s value,');
       out('and inside quotes nothing stops it. Run schedule again with --install instead (it runs schtasks');
       out('without cmd.exe), or move the folder to a path without %.');
+    }
+    if (cmdMayDelayExpand(spec)) {
+      out('\nWarning: the command above contains !. A Command Prompt with delayed expansion on (cmd /V:ON, or');
+      out('DelayedExpansion set in the registry) replaces !NAME! with a variable\'s value and drops a lone ! and');
+      out('every ^. It is off by default: paste the line into a prompt started with cmd /V:OFF (the switch');
+      out('overrides the registry), or run schedule again with --install.');
     }
     out(`\nTest it now: schtasks /Run /TN ${spec.name}    Remove it: schtasks /Delete /TN ${spec.name} /F`);
     return EXIT.ok;

@@ -89,6 +89,17 @@ export function cmdMayExpand(s: ScheduleSpec): boolean {
   return schtasksArgs(s).some((a) => a.includes('%'));
 }
 
+/**
+ * With delayed expansion on (cmd /V:ON, or DelayedExpansion in the registry; off by default) cmd.exe
+ * reads a line with a `!` a second time, quoted or not: it replaces !NAME! with a variable's value and
+ * drops a lone ! and every caret. No line reads right both ways: "off" hands schtasks what the first
+ * reading gives, so that must hold the `!` already, and "on" then takes it. So the line is printed for
+ * the default, and a `!` is flagged.
+ */
+export function cmdMayDelayExpand(s: ScheduleSpec): boolean {
+  return schtasksArgs(s).some((a) => a.includes('!'));
+}
+
 /** A systemd ExecStart word: quoted, with systemd's own specifier (%) and variable ($) escapes. */
 export function systemdQuote(arg: string): string {
   return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;

@@ -42,4 +42,7 @@ export const CMD_CASES: CmdCase[] = [
   { change: { user: 'R&D team\\svc' } },
   { change: { user: 'CONTOSO\\svc^1' } },
   { change: { command: ['C:\\Program Files (x86)\\Mail Backup\\imap-backup-tool.exe'] } },
+  // Read right with delayed expansion off only; schedule warns about a ! (cmdMayDelayExpand).
+  { change: { configPath: 'C:\\Hey!\\configuration.yml' } },
+  { change: { command: ['C:\\R&D !OS!\\imap-backup-tool.exe'], user: 'svc!1' } },
 ];

@@ -215,6 +215,23 @@ describe('schedule', () => {
     expect(p.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains %\..*\n.*--install instead/m);
   });
 
+  // Found in review: a ! was neither escaped nor flagged; a Command Prompt with delayed expansion on takes it.
+  it('Windows: warns about a ! and says how to paste the line safely', async () => {
+    const bang = path.join(tmp(), 'Hey!');
+    fs.mkdirSync(bang);
+    fs.writeFileSync(path.join(bang, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'windows', '--config', path.join(bang, 'configuration.yml')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(` --config \\"${path.join(bang, 'configuration.yml')}\\"" /SC DAILY`);
+    expect(r.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains !\. .*delayed expansion on \(cmd \/V:ON/m);
+    expect(r.stdout).toContain('a prompt started with cmd /V:OFF');
+    expect(r.stdout).not.toContain('contains %');
+    fs.writeFileSync(path.join(bang, '..', 'plain.yml'), '');
+    const plain = await runCli(['schedule', '--platform', 'windows', '--config', path.join(bang, '..', 'plain.yml')]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain('contains !');
+  });
+
   // Found in review: <!-- launchd: save as ... --> lines came before <?xml; saved with the plist (or
   // copied from the first line) they made it invalid: the XML declaration must come first.
   it('prints a launchd plist for macOS as one well-formed block, its instructions outside it', async () => {

@@ -1,7 +1,7 @@
 import { programName, quoteArg, shownCommand } from '../../src/core/init-command.js';
 import { describe, expect, it } from 'vitest';
 import {
-  cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
+  cmdMayDelayExpand, cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
   type ScheduleSpec,
 } from '../../src/core/schedule.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
@@ -42,8 +42,9 @@ function parseWindowsCommandLine(line: string): string[] {
  * What cmd.exe makes of a line typed at its prompt before the program sees it: every `"` toggles its
  * quoted state (it knows no \"), and outside quotes a caret makes the next character literal and is
  * dropped. An unescaped & | < > outside quotes would split, pipe or redirect the command: refused here.
+ * With delayed expansion on (cmd /V:ON), a line with a `!` is then read a second time (delayedExpansion).
  */
-function throughCmd(line: string): string {
+function throughCmd(line: string, { delayed = false } = {}): string {
   let out = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
@@ -56,6 +57,31 @@ function throughCmd(line: string): string {
       continue;
     } else if (!quoted && '&|<>'.includes(ch)) throw new Error(`cmd.exe acts on the ${ch} at ${i}: ${line}`);
     out += ch;
+  }
+  return delayed ? delayedExpansion(out) : out;
+}
+
+/** The prompt's variables in the model; OS is set on every Windows. */
+const CMD_ENV: Record<string, string> = { OS: 'Windows_NT', USERNAME: 'admin' };
+
+/**
+ * cmd.exe's second reading with delayed expansion on, which only a line holding a `!` gets: quoted or
+ * not, a caret makes the next character literal and is dropped, !NAME! becomes the variable's value
+ * (an undefined one stays as typed at the prompt; Wine's cmd agrees), and a lone ! is dropped.
+ */
+function delayedExpansion(text: string): string {
+  if (!text.includes('!')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '^') out += text[++i] ?? '';
+    else if (ch === '!') {
+      const end = text.indexOf('!', i + 1);
+      if (end < 0) continue;
+      const name = text.slice(i + 1, end);
+      out += CMD_ENV[name.toUpperCase()] ?? `!${name}!`;
+      i = end;
+    } else out += ch;
   }
   return out;
 }
@@ -104,6 +130,8 @@ describe('Windows quoting', () => {
       const line = schtasksCommandLine(spec);
       expect(line.startsWith('schtasks /Create ')).toBe(true);
       expect(parseWindowsCommandLine(throughCmd(line)), line).toEqual(['schtasks', ...schtasksArgs(spec)]);
+      // With delayed expansion on, too, unless schedule warns about a !.
+      if (!cmdMayDelayExpand(spec)) expect(parseWindowsCommandLine(throughCmd(line, { delayed: true })), line).toEqual(['schtasks', ...schtasksArgs(spec)]);
     }
     expect(schtasksCommandLine({ ...WIN, configPath: 'C:\\R&D\\configuration.yml' })).toContain(' --config \\"C:\\R^&D\\configuration.yml\\""');
     // Inside cmd's quotes a caret would stay, so none is added there.
@@ -123,12 +151,21 @@ describe('Windows quoting', () => {
     const alphabet = ['a', ' ', '"', '\\', '&', '|', '<', '>', '^', '(', ')', '!'];
     const word = () => Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join('');
     const seen = new Set<string>();
+    let changedByDelayed = 0;
     for (let n = 0; n < 2000; n++) {
       const spec = { ...WIN, command: [`C:\\${word()}\\x.exe`], configPath: `C:\\${word()}\\${word()}` };
-      expect(parseWindowsCommandLine(throughCmd(schtasksCommandLine(spec)))).toEqual(['schtasks', ...schtasksArgs(spec)]);
+      const want = ['schtasks', ...schtasksArgs(spec)];
+      expect(parseWindowsCommandLine(throughCmd(schtasksCommandLine(spec)))).toEqual(want);
       for (const ch of `${spec.command[0]}${spec.configPath}`) seen.add(ch);
+      // Delayed expansion on: the same arguments, or a line schedule warns about.
+      const delayed = parseWindowsCommandLine(throughCmd(schtasksCommandLine(spec), { delayed: true }));
+      if (JSON.stringify(delayed) !== JSON.stringify(want)) {
+        changedByDelayed++;
+        expect(cmdMayDelayExpand(spec), schtasksCommandLine(spec)).toBe(true);
+      }
     }
     expect([...seen].sort()).toEqual([...alphabet, 'C', ':', '.', 'e', 'x'].sort());
+    expect(changedByDelayed).toBeGreaterThan(100);
     expect(escapeForCmd('a&b "c&d" e^f')).toBe('a^&b "c&d" e^^f');
   });
 
@@ -137,6 +174,29 @@ describe('Windows quoting', () => {
     expect(cmdMayExpand({ ...WIN, configPath: 'C:\\100%\\configuration.yml' })).toBe(true);
     expect(cmdMayExpand({ ...WIN, command: ['C:\\%USERNAME%\\x.exe'] })).toBe(true);
     expect(cmdMayExpand({ ...WIN, user: 'svc%1' })).toBe(true);
+  });
+
+  // Found in review: ! was neither escaped nor flagged. Delayed expansion is off by default, but where
+  // it is on (cmd /V:ON, the DelayedExpansion registry value) a path with ! reached schtasks changed.
+  it('a ! anywhere is flagged: with delayed expansion on, cmd.exe takes it and the carets', () => {
+    expect(cmdMayDelayExpand(WIN)).toBe(false);
+    expect(cmdMayDelayExpand({ ...WIN, user: 'R&D team\\svc' })).toBe(false);
+    const table: Array<[Partial<ScheduleSpec>, string]> = [
+      [{ configPath: 'C:\\Hey!\\configuration.yml' }, 'C:\\Hey\\configuration.yml'],
+      [{ configPath: 'C:\\!OS!\\configuration.yml' }, 'C:\\Windows_NT\\configuration.yml'],
+      [{ configPath: 'C:\\R&D!\\a^b\\configuration.yml' }, 'C:\\R&D\\ab\\configuration.yml'],
+    ];
+    for (const [change, arrives] of table) {
+      const spec = { ...WIN, ...change };
+      expect(cmdMayDelayExpand(spec)).toBe(true);
+      const line = schtasksCommandLine(spec);
+      // As printed, right with delayed expansion off, the default ...
+      expect(parseWindowsCommandLine(throughCmd(line))[5]).toContain(`"${spec.configPath}"`);
+      // ... and changed with it on.
+      expect(parseWindowsCommandLine(throughCmd(line, { delayed: true }))[5]).toContain(`"${arrives}"`);
+    }
+    expect(cmdMayDelayExpand({ ...WIN, command: ['C:\\Yahoo!\\x.exe'] })).toBe(true);
+    expect(cmdMayDelayExpand({ ...WIN, user: 'svc!1' })).toBe(true);
   });
 
   it('a node + script command keeps both paths quoted', () => {
