@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import {
-  SCHTASKS_TR_MAX, cmdMayDelayExpand, cmdMayExpand, cronLine, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdUnits, type ScheduleSpec,
+  SCHTASKS_TR_MAX, cmdMayDelayExpand, cmdMayExpand, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdInstructions, type ScheduleSpec,
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -41,8 +41,7 @@ export default defineCommand({
     };
     const out = (text: string) => process.stdout.write(`${text}\n`);
     if (platform === 'windows') return windows(spec, args.install, out);
-    if (platform === 'macos') out(launchdInstructions(spec));
-    else linux(spec, out);
+    out(platform === 'macos' ? launchdInstructions(spec) : systemdInstructions(spec));
     return EXIT.ok;
   },
 });
@@ -87,14 +86,3 @@ function windows(spec: ScheduleSpec, install: boolean, out: (t: string) => void)
   out(`\nRegistered. Test it now: schtasks /Run /TN ${spec.name}`);
   return EXIT.ok;
 }
-
-function linux(spec: ScheduleSpec, out: (t: string) => void): void {
-  const { service, timer } = systemdUnits(spec);
-  out(`# systemd: save as /etc/systemd/system/${spec.name}.service\n${service}`);
-  out(`# and as /etc/systemd/system/${spec.name}.timer\n${timer}`);
-  out(`# then: systemctl daemon-reload && systemctl enable --now ${spec.name}.timer`);
-  out(`#       systemctl list-timers ${spec.name}.timer; journalctl -u ${spec.name}.service`);
-  out('\n# Or cron instead (crontab -e):');
-  out(cronLine(spec));
-}
-

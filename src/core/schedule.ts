@@ -149,6 +149,41 @@ export function cronLine(s: ScheduleSpec): string {
   return `${s.minute} ${s.hour} * * * ${cmd} >/dev/null`;
 }
 
+/** One file (or the crontab line) between marker lines; they are comments in unit files and crontabs alike. */
+const block = (name: string, body: string) => [`# ---- begin ${name} ----`, body.trimEnd(), `# ---- end ${name} ----`];
+
+/**
+ * What `schedule` prints for Linux: two alternatives, (A) systemd and (B) cron, each file and the cron
+ * line between begin and end lines that name it. Printed one after the other before, the timer ran on
+ * into the cron line, and an admin who copied the timer to the end of the output saved both.
+ */
+export function systemdInstructions(s: ScheduleSpec): string {
+  const { service, timer } = systemdUnits(s);
+  const unit = (ext: string) => `/etc/systemd/system/${s.name}.${ext}`;
+  return [
+    `# Two ways to run imap-backup-tool every day at ${hhmm(s)}; set up one of them, not both:`,
+    '#   (A) systemd: save the two files below, then enable the timer;',
+    '#   (B) cron: add the one crontab line at the end.',
+    '# Each file, and the crontab line, is exactly the lines between its "# ---- begin" and "# ---- end"',
+    '# lines. The markers are comments, so copying them too does no harm; copy nothing past an end line.',
+    '',
+    '# ==== (A) systemd, as root ====',
+    `# Save as ${unit('service')}:`,
+    ...block(unit('service'), service),
+    '',
+    `# Save as ${unit('timer')}:`,
+    ...block(unit('timer'), timer),
+    '',
+    '# Then load both and start the timer:',
+    `#   systemctl daemon-reload && systemctl enable --now ${s.name}.timer`,
+    `# Next run: systemctl list-timers ${s.name}.timer    Its output: journalctl -u ${s.name}.service`,
+    '',
+    '# ==== (B) cron, instead of (A) ====',
+    '# Add this line with crontab -e, as the user the backup runs as (root: sudo crontab -e):',
+    ...block('crontab line', cronLine(s)),
+  ].join('\n');
+}
+
 const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function launchdLabel(s: ScheduleSpec): string {

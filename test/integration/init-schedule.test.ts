@@ -7,6 +7,7 @@ import { ORIGINAL_CONFIG } from '../helpers/config-fixture.js';
 import { loadConfig } from '../../src/io/config-files.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
+import { markedBlocks, unitFileProblems, unitSections } from '../helpers/unit-file.js';
 
 const SAMPLES = path.resolve(__dirname, '../../dist-config');
 const tmp = tempDirs('ibt-init-');
@@ -174,6 +175,35 @@ describe('schedule', () => {
     expect(r.stdout).toContain('OnCalendar=*-*-* 04:05:00');
     expect(r.stdout).toContain(`5 4 * * * ${process.execPath} ${CLI} --config ${path.join(dir, 'configuration.yml')} >/dev/null`);
     expect(r.stdout).toContain('systemctl enable --now imap-backup-tool.timer');
+  });
+
+  // Found in review: the service, the timer and the cron line ran on in one stream; the timer copied to
+  // the end of the output took the cron line with it.
+  it('Linux: the timer, cut out between its marker lines as the output says, is a unit file without the cron line', async () => {
+    const dir = path.join(tmp(), "O'Neil & Co 100%");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    const r = await runCli(['schedule', '--platform', 'linux', '--config', path.join(dir, 'configuration.yml')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('is exactly the lines between its "# ---- begin" and "# ---- end"');
+    const { blocks, problems } = markedBlocks(r.stdout);
+    expect(problems).toEqual([]);
+    const timer = blocks.find((b) => b.name === '/etc/systemd/system/imap-backup-tool.timer')?.lines.join('\n') ?? '';
+    expect(unitFileProblems(timer)).toEqual([]);
+    expect(unitSections(timer)).toEqual(['Unit', 'Timer', 'Install']);
+    expect(timer).not.toMatch(/^0 2 \* \* \* /m);
+    const cron = blocks.find((b) => b.name === 'crontab line')?.lines ?? [];
+    expect(cron).toEqual([expect.stringMatching(/^0 2 \* \* \* .*>\/dev\/null$/)]);
+    // systemd's own reader, where installed: the two files as cut out, markers and all, without a warning.
+    if (spawnSync('systemd-analyze', ['--version']).status === 0) {
+      const units = tmp();
+      for (const b of blocks.filter((x) => x.name.startsWith('/etc/systemd/system/'))) {
+        fs.writeFileSync(path.join(units, path.basename(b.name)), [`# ---- begin ${b.name} ----`, ...b.lines, `# ---- end ${b.name} ----`, ''].join('\n'));
+      }
+      const v = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(units, 'imap-backup-tool.timer'), path.join(units, 'imap-backup-tool.service')], { encoding: 'utf8' });
+      expect(v.status, v.stderr).toBe(0);
+      expect(v.stderr).toBe('');
+    }
   });
 
   // Found in review: `schtasks /Run /TN Mail Backup` and a systemd unit `Mail Backup.timer` were printed.

@@ -1,11 +1,12 @@
 import { programName, quoteArg, shownCommand } from '../../src/core/init-command.js';
 import { describe, expect, it } from 'vitest';
 import {
-  cmdMayDelayExpand, cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdQuote, systemdUnits,
+  cmdMayDelayExpand, cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdInstructions, systemdQuote, systemdUnits,
   type ScheduleSpec,
 } from '../../src/core/schedule.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
 import { CMD_CASES, WIN } from '../helpers/schedule-fixtures.js';
+import { markedBlocks, unitFileProblems, unitSections } from '../helpers/unit-file.js';
 
 /** CommandLineToArgvW as documented (the MSVC runtime rules): what schtasks and the task's program see. */
 function parseWindowsCommandLine(line: string): string[] {
@@ -217,6 +218,65 @@ describe('systemd', () => {
     expect(timer).toContain('OnCalendar=*-*-* 02:30:00\n');
     expect(timer).toContain('Persistent=true');
     expect(timer).toContain('WantedBy=timers.target');
+  });
+});
+
+describe('Linux instructions', () => {
+  // Found in review: the service, the timer and the cron line ran on in one stream, so the timer copied
+  // to the end of the output took the cron line with it.
+  it('(A) systemd or (B) cron; each file and the cron line one marked block, cut out as the text says', () => {
+    const table: ScheduleSpec[] = [
+      LINUX,
+      { ...LINUX, configPath: `/srv/O'Neil 100% $HOME "q"/configuration.yml`, name: 'Mail.Backup_2', hour: 23, minute: 59 },
+      { ...LINUX, command: ['/usr/bin/node', '/opt/# ---- end crontab line ----/cli.cjs'] },
+    ];
+    for (const spec of table) {
+      const out = systemdInstructions(spec);
+      expect(out).toContain('set up one of them, not both:\n#   (A) systemd');
+      expect(out).toContain('\n#   (B) cron');
+      expect(out).toContain('is exactly the lines between its "# ---- begin" and "# ---- end"\n# lines.');
+      const { blocks, outside, problems } = markedBlocks(out);
+      expect(problems).toEqual([]);
+      const service = `/etc/systemd/system/${spec.name}.service`;
+      const timer = `/etc/systemd/system/${spec.name}.timer`;
+      expect(blocks.map((b) => b.name)).toEqual([service, timer, 'crontab line']);
+      const [serviceText, timerText, cronText] = blocks.map((b) => b.lines.join('\n'));
+      const units = systemdUnits(spec);
+      expect(serviceText).toBe(units.service.trimEnd());
+      expect(timerText).toBe(units.timer.trimEnd());
+      expect(cronText).toBe(cronLine(spec));
+      for (const unit of [serviceText, timerText] as string[]) {
+        expect(unitFileProblems(unit)).toEqual([]);
+        expect(unit).not.toMatch(/^\d+ \d+ \* \* \* /m);
+        expect(unit.split('\n')).not.toContain(cronLine(spec));
+      }
+      expect(unitSections(serviceText ?? '')).toEqual(['Unit', 'Service']);
+      expect(unitSections(timerText ?? '')).toEqual(['Unit', 'Timer', 'Install']);
+      // Copied with its marker lines, a file reads the same: they are comments.
+      expect(unitFileProblems(`# ---- begin ${timer} ----\n${timerText}\n# ---- end ${timer} ----`)).toEqual([]);
+      // Where each file goes, and the commands that enable the timer.
+      expect(out).toContain(`# Save as ${service}:\n# ---- begin ${service} ----\n`);
+      expect(out).toContain(`# Save as ${timer}:\n# ---- begin ${timer} ----\n`);
+      expect(out).toContain(`\n#   systemctl daemon-reload && systemctl enable --now ${spec.name}.timer\n`);
+      expect(out).toContain('# Add this line with crontab -e');
+      // Outside the blocks only comments and blank lines.
+      for (const line of outside) expect(line === '' || line.startsWith('# '), line).toBe(true);
+    }
+  });
+
+  it('the checks find a timer run on into the cron line, and markers that do not pair up', () => {
+    const { timer } = systemdUnits(LINUX);
+    expect(unitFileProblems(timer)).toEqual([]);
+    const runOn = `${timer}\n# then: systemctl daemon-reload\n\n# Or cron instead (crontab -e):\n${cronLine(LINUX)}\n`;
+    expect(unitFileProblems(runOn)).toEqual([expect.stringContaining('is no Key=value, section or comment')]);
+    expect(unitFileProblems('Description=x\n[Unit]').join('; ')).toContain('comes before any [Section]');
+    const broken: Array<[string, string]> = [
+      ['# ---- begin a ----\n# ---- begin b ----\n# ---- end b ----', 'begin b inside a'],
+      ['# ---- begin a ----\nx\n# ---- end b ----', 'end b closes a'],
+      ['# ---- end a ----', 'end a closes nothing'],
+      ['# ---- begin a ----\nx', 'a is never ended'],
+    ];
+    for (const [text, problem] of broken) expect(markedBlocks(text).problems.join('; '), problem).toContain(problem);
   });
 });
 
