@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineCommand } from 'citty';
 import {
-  SCHTASKS_TR_MAX, cmdMayDelayExpand, cmdMayExpand, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdInstructions, type ScheduleSpec,
+  SCHTASKS_TR_MAX, cmdMayDelayExpand, cmdMayExpand, hhmm, launchdInstructions, parseTime, schtasksArgs, schtasksCommandLine, systemdInstructions, unschedulablePath, type ScheduleSpec,
 } from '../core/schedule.js';
 import { locateConfig } from '../io/config-files.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -39,6 +39,8 @@ export default defineCommand({
       name: args.name,
       user: args.user,
     };
+    const broken = unschedulablePath(spec);
+    if (broken !== undefined) throw usageError(`${JSON.stringify(broken)}: the name of a folder in this path holds a line break, which no scheduler line can carry; rename the folder and run schedule again`);
     const out = (text: string) => process.stdout.write(`${text}\n`);
     if (platform === 'windows') return windows(spec, args.install, out);
     out(platform === 'macos' ? launchdInstructions(spec) : systemdInstructions(spec));

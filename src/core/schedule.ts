@@ -22,6 +22,15 @@ export interface ScheduleSpec {
   user?: string | undefined;
 }
 
+/**
+ * The path a scheduler line cannot carry: one with a line break. Unit files, crontabs and the schtasks
+ * prompt line all end an entry at a line break, so such a path would be cut in two (and in the printed
+ * text could fake a block's end line).
+ */
+export function unschedulablePath(s: ScheduleSpec): string | undefined {
+  return [...s.command, s.configPath].find((p) => /[\r\n]/.test(p));
+}
+
 /** "2:00", "02:00", "23:59" → hour and minute; anything else → undefined. */
 export function parseTime(text: string): { hour: number; minute: number } | undefined {
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());

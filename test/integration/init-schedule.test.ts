@@ -206,6 +206,20 @@ describe('schedule', () => {
     }
   });
 
+  // Found in review: a line break in the path split ExecStart, Description and the cron line in two, and
+  // could fake a block's end line.
+  it('refuses a configuration whose path holds a line break, naming it (exit 2, nothing printed)', async () => {
+    const dir = path.join(tmp(), 'two\nlines');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
+    for (const platform of ['linux', 'macos', 'windows']) {
+      const r = await runCli(['schedule', '--platform', platform, '--config', path.join(dir, 'configuration.yml')]);
+      expect(r.code, platform).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`${JSON.stringify(path.join(dir, 'configuration.yml'))}: the name of a folder in this path holds a line break`);
+    }
+  });
+
   // Found in review: `schtasks /Run /TN Mail Backup` and a systemd unit `Mail Backup.timer` were printed.
   it('refuses a --name that no task, unit and job can share as printed, and suggests one', async () => {
     const dir = tmp();

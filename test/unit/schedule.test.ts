@@ -1,7 +1,7 @@
 import { programName, quoteArg, shownCommand } from '../../src/core/init-command.js';
 import { describe, expect, it } from 'vitest';
 import {
-  cmdMayDelayExpand, cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdInstructions, systemdQuote, systemdUnits,
+  cmdMayDelayExpand, cmdMayExpand, cronLine, cronQuote, escapeForCmd, launchdInstructions, launchdLabel, launchdPlist, parseTime, quoteWindowsArg, schtasksArgs, schtasksCommandLine, systemdInstructions, systemdQuote, systemdUnits, unschedulablePath,
   type ScheduleSpec,
 } from '../../src/core/schedule.js';
 import { plistBlock, xmlProblems } from '../helpers/xml.js';
@@ -262,6 +262,12 @@ describe('Linux instructions', () => {
       // Outside the blocks only comments and blank lines.
       for (const line of outside) expect(line === '' || line.startsWith('# '), line).toBe(true);
     }
+  });
+
+  it('a path with a line break is unschedulable: no unit file, crontab or prompt line can carry it', () => {
+    expect(unschedulablePath(LINUX)).toBeUndefined();
+    expect(unschedulablePath({ ...LINUX, configPath: '/srv/a\nb/configuration.yml' })).toBe('/srv/a\nb/configuration.yml');
+    expect(unschedulablePath({ ...LINUX, command: ['/usr/bin/node', '/opt/x\r/cli.cjs'] })).toBe('/opt/x\r/cli.cjs');
   });
 
   it('the checks find a timer run on into the cron line, and markers that do not pair up', () => {
