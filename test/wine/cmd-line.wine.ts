@@ -59,9 +59,9 @@ describe('the printed schtasks line in cmd.exe', () => {
   it('with delayed expansion on (cmd /V:ON) too, unless schedule warns about a !, and a ! is why', async () => {
     const specs = CASES.map((c) => ({ ...WIN, ...c }));
     const got = await throughWineCmd(['/V:ON'], specs);
-    const changed = specs.filter((spec, i) => JSON.stringify(got[i]) !== JSON.stringify(schtasksArgs(spec)));
-    for (const spec of changed) expect(cmdMayDelayExpand(spec), schtasksCommandLine(spec)).toBe(true);
+    const changed = specs.flatMap((spec, i) => (JSON.stringify(got[i]) === JSON.stringify(schtasksArgs(spec)) ? [] : [{ spec, got: got[i] }]));
+    for (const c of changed) expect(cmdMayDelayExpand(c.spec), `${schtasksCommandLine(c.spec)}\ngot ${JSON.stringify(c.got)}`).toBe(true);
     // !OS! in a path becomes Windows_NT (Wine keeps a lone ! where Windows drops it).
-    expect(changed.map((spec) => spec.command[0])).toContain('C:\\R&D !OS!\\imap-backup-tool.exe');
+    expect(changed.map((c) => c.spec.command[0])).toContain('C:\\R&D !OS!\\imap-backup-tool.exe');
   });
 });
