@@ -42,6 +42,16 @@ export function selectSourceFolders(source: RestoreSource, filters: string[]): S
   const matches = (f: SourceFolder, filter: string, exact: boolean) => folderSelected(imapNameOf(f.local, '/'), f.local.join('/'), [filter], exact);
   // `foo` is the folder `foo` where the backup has `Foo` and `foo` (spelled out): case decides only then.
   const exactly = new Set(filters.filter((c) => source.folders.some((g) => matches(g, c, true))));
+  // `PROJECTs` where the backup has `Projects` and `projects`: which was meant? Not all of them, as
+  // a backup's imapFolder of that kind is refused too (folders.ts). `X/*` asks for every variant.
+  const ambiguous = filters.filter((c) => !c.endsWith('/*') && !exactly.has(c)).map((c) => ({ c, twins: source.folders.filter((f) => matches(f, c, false)) })).filter((a) => a.twins.length > 1);
+  if (ambiguous.length > 0) {
+    const said = ambiguous.map(({ c, twins }) => {
+      const names = twins.map((t) => `"${imapNameOf(t.local, '/')}"`).sort();
+      return `--folder ${c} matches ${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+    });
+    throw new RestoreUsageError(`${said.join('; ')} in ${source.where}, which differ only in letter case: give the exact name of each one to restore, one --folder each`);
+  }
   const picks = (f: SourceFolder, chosen: readonly string[]) => chosen.length === 0 || chosen.some((c) => matches(f, c, exactly.has(c)));
   // Each --folder must pick something: a misspelled one beside a good one would otherwise
   // restore less than asked, and say OK.

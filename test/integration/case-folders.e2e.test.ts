@@ -74,7 +74,7 @@ it('check names the local folders that run writes: a folder backed up before kee
  * Backs up `from` (its folders seeded as given), with `to` (seeded too) in the same configuration,
  * then restores from the process folder into `to` with `args`; returns what `to` holds in `folders`.
  */
-async function backupAndRestore(from: string, to: string, seeds: { from: [string, Buffer][]; to: [string, Buffer][] }, args: string[], folders: string[]): Promise<string[][]> {
+async function backupAndRestore(from: string, to: string, seeds: { from: [string, Buffer][]; to: [string, Buffer][] }, args: string[], folders: string[], code = 0): Promise<{ held: string[][]; output: string }> {
   await server.addUser(from, PASS);
   await server.addUser(to, PASS);
   for (const [folder, raw] of seeds.from) await server.seed(from, folder, [{ raw }]);
@@ -83,27 +83,36 @@ async function backupAndRestore(from: string, to: string, seeds: { from: [string
   const backup = await runCli(['run', '--config', ws.configPath, '--mailbox', from]);
   expect(backup.code, backup.stdout + backup.stderr).toBe(0);
   const r = await runCli(['restore', '--config', ws.configPath, '--from', ws.processFolder, '--mailbox-from', from, '--to', to, ...args]);
-  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.code, r.stdout + r.stderr).toBe(code);
   const held: string[][] = [];
   for (const folder of folders) held.push([...(await server.fetchRaw(to, PASS, folder)).values()].map(sha));
-  return held;
+  return { held, output: r.stdout + r.stderr };
 }
 
 it('restore puts each case variant back into its own server folder, under its exact name', async () => {
   // Found in review: the folder kept apart came back as a new server folder named `foo%~0beec7b5`.
   const seeds: [string, Buffer][] = [['Foo', a], ['foo', b], ['foo/Bar', b], ['Foo/Bar', a]];
-  const held = await backupAndRestore('case3@example.org', 'case4@example.org', { from: seeds, to: [] }, [], seeds.map(([folder]) => folder));
+  const { held } = await backupAndRestore('case3@example.org', 'case4@example.org', { from: seeds, to: [] }, [], seeds.map(([folder]) => folder));
   expect(held).toEqual(seeds.map(([, raw]) => [sha(raw)]));
 });
 
 it('restore --folder foo into a mailbox that has Foo but lost foo: foo is made again, Foo is left as it was', async () => {
   // Found in review: foo's mail went into Foo (matched ignoring case), and no foo was made.
-  const held = await backupAndRestore('case5@example.org', 'case6@example.org', { from: [['Foo', a], ['foo', b]], to: [['Foo', a]] }, ['--folder', 'foo'], ['foo', 'Foo']);
+  const { held } = await backupAndRestore('case5@example.org', 'case6@example.org', { from: [['Foo', a], ['foo', b]], to: [['Foo', a]] }, ['--folder', 'foo'], ['foo', 'Foo']);
   expect(held).toEqual([[sha(b)], [sha(a)]]);
+});
+
+it('restore --folder PROJECTs, matching no folder exactly but Projects, PROJECTS and projects loosely, is refused before anything is uploaded', async () => {
+  // Found in review: all three were restored, where a backup's imapFolder of that kind is a problem.
+  const seeds: [string, Buffer][] = [['Projects', a], ['PROJECTS', b], ['projects', b]];
+  const { held, output } = await backupAndRestore('proj1@example.org', 'proj2@example.org', { from: seeds, to: [['Projects', b]] }, ['--folder', 'PROJECTs'], ['Projects'], 2);
+  expect(output).toContain('--folder PROJECTs matches "PROJECTS", "Projects" and "projects"');
+  expect(output).toContain('give the exact name of each one to restore');
+  expect(held).toEqual([[sha(b)]]);
 });
 
 it('restore makes Sent when the target has only a folder below another that is named Sent (not a role the server gave)', async () => {
   // Found in review: `Sent → Restored/Sent`, and no Sent was made.
-  const held = await backupAndRestore('sent1@example.org', 'sent2@example.org', { from: [['Sent', a]], to: [['Restored/Sent', b]] }, ['--folder', 'Sent'], ['Sent', 'Restored/Sent']);
+  const { held } = await backupAndRestore('sent1@example.org', 'sent2@example.org', { from: [['Sent', a]], to: [['Restored/Sent', b]] }, ['--folder', 'Sent'], ['Sent', 'Restored/Sent']);
   expect(held).toEqual([[sha(a)], [sha(b)]]);
 });

@@ -5,6 +5,7 @@ import { emlFileName, type MessageHeaders } from '../../src/core/naming.js';
 import { imapNameOf, restoreDate, segment3OfName, unescapeSegment, zoneOffsetMinutes } from '../../src/core/restore-names.js';
 import { folderSelected, TargetIndex, targetFolder, uploadOrder } from '../../src/core/restore-plan.js';
 import { selectSourceFolders } from '../../src/engine/restore.js';
+import { RestoreUsageError } from '../../src/io/restore-types.js';
 
 describe('unescapeSegment undoes safeSegment', () => {
   it.each([
@@ -122,6 +123,19 @@ describe('case variants on restore (second review)', () => {
     expect(selectSourceFolders(source, ['foo']).map((s) => s.local.join('/'))).toEqual(['%66%6F%6F']);
     expect(selectSourceFolders(source, ['Foo']).map((s) => s.local.join('/'))).toEqual(['Foo']);
     expect(selectSourceFolders(source, ['FOO/*']).map((s) => s.local.join('/'))).toEqual(['Foo', '%66%6F%6F', 'Foo/Bar']);
+  });
+
+  it('--folder that matches no folder exactly but several case variants is refused, naming them; one loose match still works', () => {
+    // Found in review: `--folder PROJECTs` restored all three, where a backup's imapFolder of that kind is a problem.
+    const three = { where: 'backup.zip', folders: [sf(['Projects']), sf(['%50%52%4F%4A%45%43%54%53']), sf(['%70%72%6F%6A%65%63%74%73']), sf(['Sent'])], close: async () => undefined };
+    const refused = (() => { try { selectSourceFolders(three, ['Sent', 'PROJECTs']); } catch (err) { return err; } })();
+    expect(refused).toBeInstanceOf(RestoreUsageError);
+    expect((refused as RestoreUsageError).exitCode).toBe(2);
+    expect((refused as Error).message).toBe('--folder PROJECTs matches "PROJECTS", "Projects" and "projects" in backup.zip, which differ only in letter case: give the exact name of each one to restore, one --folder each');
+    expect(selectSourceFolders(three, ['PROJECTS']).map((s) => s.local.join('/'))).toEqual(['%50%52%4F%4A%45%43%54%53']);
+    expect(selectSourceFolders(three, ['projects', 'Projects']).map((s) => s.local.join('/'))).toEqual(['Projects', '%70%72%6F%6A%65%63%74%73']);
+    expect(selectSourceFolders(three, ['SENT']).map((s) => s.local.join('/'))).toEqual(['Sent']);
+    expect(selectSourceFolders(three, ['PROJECTs/*'])).toHaveLength(3);
   });
 
   it('a spelled-out folder goes to the folder of exactly its name, made if missing, never to its case variant', () => {
