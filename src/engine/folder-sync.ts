@@ -105,12 +105,12 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
       break;
     }
     lastUid = part[part.length - 1] ?? lastUid;
-    if (k < parts.length - 1) await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
+    if (k < parts.length - 1) await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count }, job.resolved.path);
   }
   if (job.dryRun) return finish(report, started);
   // UIDNEXT as EXAMINE gave it: nothing below it was left unseen. Without it, the last UID done.
   if (!job.signal.aborted && opened.uidNext !== undefined) lastUid = Math.max(lastUid, opened.uidNext - 1);
-  await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count });
+  await job.state.set(key, { uidValidity: opened.uidValidity, lastUid, emlCount: store.count }, job.resolved.path);
   if (job.signal.aborted) throw new InterruptedError();
   return finish(report, started);
 }

@@ -43,6 +43,8 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
     const listed = await withRetries(retriesFor(job, undefined), () => withConnection(pool, (s) => s.listFolders()));
     const { folders, problems } = resolveFolders(mb.folders, mb.excludeFolders, listed, state.folderHistory());
     readAhead.keepOnly(new Set(folders.map((f) => f.local.join('/'))));
+    // Should this write fail, a folder's next mark, or the next run, writes these names again.
+    if (!job.dryRun) await state.rememberMarked(folders).catch(() => undefined);
     job.onEvent({ type: 'folders-resolved', mailbox: mb.address, folders: folders.map((f) => ({ spec: f.spec, path: f.path, local: f.local.join('/') })) });
     for (const p of problems) {
       const missing = { ...emptyFolderReport(p.spec, ''), error: p.message };

@@ -15,7 +15,8 @@ export interface CleanResult {
  * Empties the process folder after a verified archive, as the original's cleanProcessFolder did,
  * but removes only what the archive holds (the tool's own .eml files, unchanged since), then the
  * folders that leaves empty, then the per-mailbox state. Anything an admin put there stays, and
- * so do the folders holding it. Without state the next run downloads everything again.
+ * so do the folders holding it. Without state the next run downloads everything again. The record
+ * of each folder's local name (folder-names.ts) stays too, so the next archive names them alike.
  */
 export async function cleanProcessFolder(processFolder: string, archived: OwnFiles): Promise<CleanResult> {
   const result: CleanResult = { removedFiles: 0, removedFolders: 0, problems: [] };

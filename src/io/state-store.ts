@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { LocalHistory } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
 import { isTempName, writeFileAtomic } from './atomic.js';
+import { FolderNames } from './folder-names.js';
 
 /**
  * Per-folder marks (UIDVALIDITY, highest UID handled) that let a run skip folders with nothing new.
@@ -25,11 +26,13 @@ export const STATE_DIR = '.imap-backup-tool';
 export class StateStore {
   private state: StateFile = { version: 1, folders: {} };
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, private readonly names: FolderNames) {}
 
-  /** The one place a mailbox's address becomes its state file's name. */
+  /** The one place a mailbox's address becomes its state file's name (and its names file's). */
   static forMailbox(processFolder: string, address: string): StateStore {
-    return new StateStore(path.join(processFolder, STATE_DIR, 'state', `${safeSegment(address)}.json`));
+    const root = path.join(processFolder, STATE_DIR);
+    const name = `${safeSegment(address)}.json`;
+    return new StateStore(path.join(root, 'state', name), new FolderNames(path.join(FolderNames.dir(root), name)));
   }
 
   /** Whether an earlier run left this mailbox's marks: without them every message is downloaded. */
@@ -45,9 +48,11 @@ export class StateStore {
     const dir = path.join(processFolder, STATE_DIR, 'state');
     const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
     await Promise.all(names.filter(isTempName).map((n) => fs.promises.rm(path.join(dir, n), { force: true })));
+    await FolderNames.removeLeftovers(path.join(processFolder, STATE_DIR));
   }
 
   async load(): Promise<void> {
+    await this.names.load();
     try {
       const parsed: unknown = JSON.parse(await fs.promises.readFile(this.file, 'utf8'));
       if (isState(parsed)) this.state = parsed;
@@ -61,19 +66,32 @@ export class StateStore {
     return Object.keys(this.state.folders);
   }
 
-  /** What resolveFolders needs to keep the local names earlier runs used (folders.ts). */
+  /**
+   * What resolveFolders needs to keep the local names earlier runs used (folders.ts): the folders
+   * with marks, and those the names record keeps (also once cleaning has removed the marks).
+   */
   folderHistory(): LocalHistory {
-    return { known: new Set(this.keys()), foldsCase: process.platform !== 'linux' };
+    return { known: new Set([...this.keys(), ...this.names.locals()]), foldsCase: process.platform !== 'linux' };
+  }
+
+  /**
+   * Records the local names of folders that have marks: a process folder of a version before the
+   * names record, and folders with nothing new (set is not called for them), get theirs too.
+   */
+  rememberMarked(folders: readonly { path: string; local: string[] }[]): Promise<void> {
+    return this.names.remember(folders.map((f) => [f.path, f.local.join('/')] as const).filter(([, key]) => this.get(key) !== undefined));
   }
 
   get(key: string): FolderMark | undefined {
     return this.state.folders[key];
   }
 
-  async set(key: string, mark: FolderMark): Promise<void> {
+  /** The mark of the local folder `key`, which the server folder `serverPath` is backed up in. */
+  async set(key: string, mark: FolderMark, serverPath: string): Promise<void> {
     this.state.folders[key] = mark;
     await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.file, JSON.stringify(this.state, null, 1), { sync: true });
+    await this.names.remember([[serverPath, key]]);
   }
 }
 

@@ -9,6 +9,7 @@ import { makeMessage } from '../helpers/messages.js';
 import { unescapeSegment } from '../../src/core/restore-names.js';
 import { runCli } from '../helpers/cli.js';
 import { readTree, writeWorkspace } from '../helpers/setup.js';
+import { readZip } from '../helpers/zip.js';
 
 /**
  * Two server folders whose names differ only in letter case (`Foo`, `foo`: Dovecot and Cyrus
@@ -68,6 +69,35 @@ it('check names the local folders that run writes: a folder backed up before kee
   const shown = [...check.stdout.matchAll(new RegExp(`→  ${user.replace('.', '\\.')}/(\\S+)`, 'g'))].map((m) => m[1]).sort();
   // INBOX is empty on this server: listed by check, no folder made by run.
   expect(shown).toEqual([...onDisk, 'INBOX'].sort());
+});
+
+it.each([['foo', 'Foo'], ['Foo', 'foo']])('with cleanProcessFolder, %s keeps its plain local name in the next archive when %s appears after the clean', async (first, variant) => {
+  // Found in review: cleaning removed the state, and with it which folder had the plain name; the
+  // first by sort order took it, so `foo` was `foo` in one archive and `%66%6F%6F` in the next.
+  const user = `clean-${first === 'foo' ? 'lower' : 'upper'}@example.org`;
+  await server.addUser(user, PASS);
+  await server.seed(user, first, [{ raw: a }]);
+  const ws = writeWorkspace(server, [{ address: user, password: PASS, folders: '*' }]);
+  fs.writeFileSync(ws.configPath, fs.readFileSync(ws.configPath, 'utf8').replace('archiveToZip: False', 'archiveToZip: True').replace('cleanProcessFolder: False', 'cleanProcessFolder: True'));
+  const archives = () => fs.readdirSync(ws.outputFolder).filter((n) => n.endsWith('.zip'));
+  const foldersIn = async (zip: string) => [...(await readZip(path.join(ws.outputFolder, zip))).entries()].map(([name, raw]) => [name.split('/')[1], sha(raw)]).sort();
+  const one = await runCli(['run', '--config', ws.configPath]);
+  expect(one.code, one.stdout + one.stderr).toBe(0);
+  const [firstZip] = archives();
+  expect(await foldersIn(firstZip as string)).toEqual([[first, sha(a)]]);
+  expect(readTree(ws.processFolder).size).toBe(0);
+  await server.seed(user, variant, [{ raw: b }]);
+  const spelled = [...variant].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+  // check shows the names the run uses, from the same record.
+  const check = await runCli(['check', '--config', ws.configPath]);
+  expect(check.code, check.stdout + check.stderr).toBe(0);
+  const shown = new Map([...check.stdout.matchAll(/(\S+)  →  [^/\s]+\/(\S+)/g)].map((m) => [m[1], m[2]]));
+  expect([shown.get(first), shown.get(variant)]).toEqual([first, spelled]);
+  const two = await runCli(['run', '--config', ws.configPath]);
+  expect(two.code, two.stdout + two.stderr).toBe(0);
+  const secondZip = archives().find((n) => n !== firstZip);
+  // A whole snapshot (the marks went with the clean): first's message is in it again, under its name.
+  expect(await foldersIn(secondZip as string)).toEqual([[first, sha(a)], [spelled, sha(b)]].sort());
 });
 
 /**
