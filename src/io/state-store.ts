@@ -24,7 +24,10 @@ interface StateFile {
 export const STATE_DIR = '.imap-backup-tool';
 
 export class StateStore {
-  private state: StateFile = { version: 1, folders: {} };
+  // Without a prototype, a local folder named `__proto__` is a key like any other, not a setter.
+  private state: StateFile = { version: 1, folders: Object.create(null) as Record<string, FolderMark> };
+  private writing: Promise<void> = Promise.resolve();
+  private unsaved = false;
 
   constructor(readonly file: string, private readonly names: FolderNames) {}
 
@@ -55,7 +58,7 @@ export class StateStore {
     await this.names.load();
     try {
       const parsed: unknown = JSON.parse(await fs.promises.readFile(this.file, 'utf8'));
-      if (isState(parsed)) this.state = parsed;
+      if (isState(parsed)) this.state = { version: 1, folders: Object.assign(Object.create(null) as Record<string, FolderMark>, parsed.folders) };
     } catch {
       // Missing or corrupt: start from nothing; the .eml files decide what is there.
     }
@@ -89,9 +92,25 @@ export class StateStore {
   /** The mark of the local folder `key`, which the server folder `serverPath` is backed up in. */
   async set(key: string, mark: FolderMark, serverPath: string): Promise<void> {
     this.state.folders[key] = mark;
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, JSON.stringify(this.state, null, 1), { sync: true });
+    this.unsaved = true;
+    // One write at a time, each of all marks set by then: folders finish in parallel, and a write
+    // begun earlier, renamed after a later one, put back the marks it was begun with.
+    const mine = (this.writing = this.writing.catch(() => undefined).then(() => this.write()));
+    await mine;
     await this.names.remember([[serverPath, key]]);
+  }
+
+  private async write(): Promise<void> {
+    // A write queued before this one took this mark too, and it is on disk.
+    if (!this.unsaved) return;
+    this.unsaved = false;
+    try {
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.file, JSON.stringify(this.state, null, 1), { sync: true });
+    } catch (err) {
+      this.unsaved = true;
+      throw err;
+    }
   }
 }
 

@@ -84,3 +84,29 @@ it('a server folder named __proto__ is recorded like any other', async () => {
   fs.rmSync(path.join(root, '.imap-backup-tool', 'state'), { recursive: true });
   expect([...((await loaded(root)).folderHistory().known ?? [])]).toEqual(['x']);
 });
+
+it('marks set in parallel all reach the state file, each with its last value (found in review: writes raced)', async () => {
+  const root = tmp();
+  const state = await loaded(root);
+  const folders = Array.from({ length: 200 }, (_, i) => `P${i}`);
+  // Two rounds, each mark set while the writes of earlier ones are still under way: the second's values must win.
+  const sets: Promise<void>[] = [];
+  for (const round of [0, 1000]) {
+    for (const [i, f] of folders.entries()) {
+      sets.push(state.set(f, { ...mark, lastUid: round + i }, f));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  await Promise.all(sets);
+  const again = await loaded(root);
+  expect(folders.map((f) => again.get(f)?.lastUid)).toEqual(folders.map((_, i) => 1000 + i));
+});
+
+it('a local folder named __proto__ keeps its mark like any other (found in review: it set the prototype)', async () => {
+  const root = tmp();
+  await (await loaded(root)).set('__proto__', mark, 'p');
+  const again = await loaded(root);
+  expect(again.keys()).toEqual(['__proto__']);
+  expect(again.get('__proto__')).toEqual(mark);
+  expect(again.get('toString')).toBeUndefined();
+});
