@@ -54,13 +54,14 @@ const generator = await nodeBinary('linux-x64', path.join(CACHE, 'node-bin'));
  * zip stage 192 / 180 / 192 MB, same speed.
  *
  * After a full collection V8 lets the old generation grow to up to 4 x what survived before the
- * next one; a backup's live heap is small and steady, so that headroom is all peak. 1.2 x
- * (--heap-growing-percent=20), measured at 100,000 messages, CLI on Node 22: peak 137 MB against
- * 156-159 MB, user CPU 27.8 s against 28.4-30.0 s (50 %: 144 MB; --optimize-for-size: 132 MB but
- * 38 s of CPU). At 10,000: 117-120 MB against 122-126 MB, user CPU alike (3.1-3.4 s).
+ * next one; at 100,000 messages that headroom is all peak. 1.2 x (--heap-growing-percent=20),
+ * measured at 100,000 messages, CLI on Node 22: peak 137 MB against 156-159 MB, user CPU 27.8 s
+ * against 28.4-30.0 s (50 %: 144 MB; --optimize-for-size: 132 MB but 38 s of CPU). At 10,000 the
+ * default's fewer full collections cost less CPU for a peak well under the limit, so that step is
+ * set at run time, once a run proves large (expectItems in src/io/memory.ts), not here.
  * `node cli.cjs` takes the same flags when it restarts (V8_FLAGS in src/cli/allocator.ts).
  */
-const EXEC_ARGV = ['--max-semi-space-size=2', '--heap-growing-percent=20'];
+const EXEC_ARGV = ['--max-semi-space-size=2'];
 
 /** A blob with V8's code cache is only valid on the platform that made it: linux-x64 here. */
 function makeBlob(codeCache) {

@@ -21,9 +21,10 @@ export const MALLOC_TUNABLE = 'glibc.malloc.mmap_threshold=131072';
  * The V8 flags the executable's blob carries (build/sea.mjs, where they are measured). Plain node
  * takes them too when it restarts for malloc (Linux, Node 22.15 and later), so `node cli.cjs` then
  * runs as the executable does; a flag the admin set (command line or NODE_OPTIONS, either
- * spelling) is theirs, and its own is left out.
+ * spelling) is theirs, and its own is left out. The old generation's growth step is set at run
+ * time, once a run proves large (expectItems in src/io/memory.ts).
  */
-export const V8_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=20'] as const;
+export const V8_FLAGS = ['--max-semi-space-size=2'] as const;
 
 /**
  * Whether a run is large enough for the fixed threshold to pay for starting again. Measured:

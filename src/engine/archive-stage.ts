@@ -5,7 +5,7 @@ import { mailboxFailed, type ArchiveReport, type RunReport } from '../core/repor
 import { formatBytes } from '../core/summary.js';
 import type { Reservation } from '../io/archive-writer.js';
 import type { ExpectedEntries } from '../io/archive-verify.js';
-import { collectNow } from '../io/memory.js';
+import { collectNow, expectItems } from '../io/memory.js';
 import type { FileList } from '../io/process-tree.js';
 import { forgetArchiving, noteArchiving, readArchiving } from '../io/archiving-note.js';
 import { addWarnings, rollArchives, tidyPartials, type StageEvent } from './rolling.js';
@@ -55,6 +55,8 @@ export async function archiveStage(config: AppConfig, report: RunReport, opts: A
       // most of the start-up of a run that does not, which needs none of them.
       const { listOwnFiles } = await import('../io/process-tree.js');
       files = await listOwnFiles(config.processFolder);
+      // Before the collection, which then sets the old generation's next limit by the large-run step.
+      expectItems(files.length);
       collectNow();
       if (files.links.length > 0) addWarnings(result, [linksWarning(config.processFolder, files.links)], emit);
       if (files.length === 0) result.skipped = `nothing to archive: ${config.processFolder} holds no backed-up messages`;

@@ -4,6 +4,7 @@ import { emlFileName, legacySegment1, segment1 } from '../core/naming.js';
 import { TwinIndex } from '../core/compact-tables.js';
 import { emptyFolderReport, type FolderReport } from '../core/report.js';
 import { FolderStore, foldName } from '../io/folder-store.js';
+import { expectItems } from '../io/memory.js';
 import type { FolderStatus, ImapSource, MessageMeta } from '../io/imap-source.js';
 import type { StateStore } from '../io/state-store.js';
 import type { EventSink } from './events.js';
@@ -69,6 +70,8 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   // which planning needs first. Only where LIST-STATUS said there is something new to plan.
   if (job.status) store.prepare();
   const opened = await opening;
+  // Where LIST-STATUS gave no counts, the folder's own (mailbox-sync.ts counts the mailbox's).
+  expectItems(opened.messages ?? 0);
   const from = trusted(opened.uidValidity) ? (mark?.lastUid ?? 0) : 0;
   // EXAMINE's counts only spare a SEARCH: one the server left out cannot say "nothing new".
   const nothingNew = opened.messages === 0 || (opened.uidNext !== undefined && opened.uidNext <= from + 1);

@@ -5,6 +5,7 @@ import { resolveFolders, type ResolvedFolder } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
 import { emptyFolderReport, type FolderReport, type MailboxReport } from '../core/report.js';
 import { ImapSource, type ListedFolder } from '../io/imap-source.js';
+import { expectItems } from '../io/memory.js';
 import { StateStore } from '../io/state-store.js';
 import { ConnectionPool, withConnection } from './connection-pool.js';
 import type { EventSink } from './events.js';
@@ -52,6 +53,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       job.onEvent({ type: 'folder-done', mailbox: mb.address, report: missing });
     }
     const statusOf = new Map(listed.map((f) => [f.path, f.status]));
+    expectItems(folders.reduce((n, f) => n + messagesOf(listed, f), 0));
     const reports = folders.map((f) => emptyFolderReport(f.path, f.local.join('/')));
     report.folders.push(...reports);
     // Largest folders first, so the long one starts early and the small ones fill the gaps.

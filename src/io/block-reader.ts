@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { droppedBuffer } from './memory.js';
+import { droppedBuffer, expectItems } from './memory.js';
 
 const BLOCK = 1024 * 1024;
 const CACHED_BLOCKS = 8;
@@ -115,6 +115,7 @@ export async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
       }
       // Errors go to whoever waits for an entry or a read; none may end the process meanwhile.
       zip.on('error', () => undefined);
+      expectItems(zip.entryCount);
       resolve(zip);
     });
   });

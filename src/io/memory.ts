@@ -97,3 +97,31 @@ function collector(): (() => void) | null {
   }
   return collect;
 }
+
+/**
+ * Past this many messages or entries in one run, V8's old generation grows in steps of 20 % of what
+ * survived its last full collection instead of up to 4 x. The headroom of the default step is all
+ * peak at 100,000 messages (full backup, CLI on Node 22: 151 MB against 131 MB), while below this
+ * size the default's fewer full collections save CPU (10,000: 1-11 instead of ~19 mark-compacts,
+ * user CPU 2.4-2.6 against 2.8-3.0 s) for a peak well under the limit (116-124 MB).
+ */
+export const LARGE_RUN = 20_000;
+
+let steadyGrowth = false;
+
+/**
+ * Says how many messages or entries the run is about to hold: a large run sets the 20 % step from
+ * here on, unless the admin gave V8 a step of their own (command line or NODE_OPTIONS).
+ */
+export function expectItems(count: number, given = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`): boolean {
+  if (steadyGrowth || count < LARGE_RUN) return false;
+  steadyGrowth = true;
+  if (given.replace(/_/g, '-').includes('--heap-growing-percent')) return false;
+  try {
+    // Read by V8 each time it sets the next collection's limit, so it applies from the next one.
+    v8.setFlagsFromString('--heap-growing-percent=20');
+  } catch {
+    return false;
+  }
+  return true;
+}

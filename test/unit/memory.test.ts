@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { droppedBuffer, isReleased, ownedBuffer, releaseBuffer, releaseIfOwned } from '../../src/io/memory.js';
 
 describe('droppedBuffer', () => {
@@ -63,5 +63,24 @@ describe('ownedBuffer and releaseBuffer', () => {
     expect(view.toString()).toBe('cde');
     expect(chunk.toString()).toBe('abcdefgh');
     expect(isReleased(view) || isReleased(chunk)).toBe(false);
+  });
+});
+
+describe('expectItems', () => {
+  // One-shot per process: each case gets memory.ts afresh.
+  const fresh = async () => {
+    vi.resetModules();
+    return import('../../src/io/memory.js');
+  };
+
+  it.each([
+    ['a run of 10,000 keeps V8\'s own step', [10_000], '', [false]],
+    ['a run of 20,000 sets the 20 % step, once', [20_000, 50_000], '', [true, false]],
+    ['a small folder, then a large mailbox', [300, 120_000], '', [false, true]],
+    ['the admin\'s own step is left alone', [100_000], '--max-old-space-size=200 --heap-growing-percent=50', [false]],
+    ['in V8\'s other spelling too', [100_000], '--heap_growing_percent=50', [false]],
+  ] as const)('%s', async (_name, counts, given, expected) => {
+    const { expectItems } = await fresh();
+    expect(counts.map((n) => expectItems(n, given))).toEqual(expected);
   });
 });
