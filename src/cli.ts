@@ -3,6 +3,7 @@ import { argProblem } from './cli/arg-check.js';
 import { describeError } from './core/errors.js';
 import { ConfigError } from './core/errors.js';
 import { programName, shownCommand } from './core/init-command.js';
+import { redactSecrets } from './core/redact.js';
 import { binaryDir } from './cli/program.js';
 import { EXIT, exitCodeForError, wasReported } from './cli/exit-codes.js';
 import { VERSION } from './version.js';
@@ -53,8 +54,10 @@ async function cli(argv: string[]): Promise<number> {
   } catch (err) {
     const verbose = argv.includes('--verbose');
     if (err instanceof ConfigError || (err as { name?: string })?.name === 'CLIError') {
-      // A run that logged its configuration's problems has printed them already.
-      if (!wasReported(err)) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      // A run that logged its configuration's problems has printed them already. The others print
+      // them here, through the same redaction: a passwordFile that is not found may be the password.
+      const secrets = err instanceof ConfigError ? (err.salvage?.secrets ?? []) : [];
+      if (!wasReported(err)) process.stderr.write(`${redactSecrets(err instanceof Error ? err.message : String(err), secrets)}\n`);
       if (!(err instanceof ConfigError)) {
         const help = `${programName(binaryDir())} ${rawArgs[0] && !rawArgs[0].startsWith('-') ? `${rawArgs[0]} ` : ''}--help`;
         process.stderr.write(`Run ${shownCommand(help)} for the commands and flags.\n`);

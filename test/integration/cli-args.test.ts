@@ -36,3 +36,23 @@ it('notify names the notify --test to type again, with the --config given, quote
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Found in review: a password written as passwordFile is redacted in a run's log, but check (and
+// every command but run) printed the configuration's problems as they were, the password with them.
+it('check never prints a password written as passwordFile, nor does any command that reads the configuration', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-pwfile-'));
+  try {
+    expect((await runCli(['init', '--dir', dir])).code).toBe(0);
+    const list = path.join(dir, 'mailboxes_to_backup.yml');
+    fs.writeFileSync(list, fs.readFileSync(list, 'utf8').replace("password: 'P@ssw0rd'", "passwordFile: 'Wint3r!'"));
+    const config = path.join(dir, 'configuration.yml');
+    for (const args of [['check'], ['notify', '--test'], ['unlock']]) {
+      const r = await runCli([...args, '--config', config]);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toContain(`passwordFile: cannot read ${path.join(dir, '***')}; create it`);
+      expect(r.stdout + r.stderr, args[0]).not.toContain('Wint3r');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
