@@ -15,6 +15,17 @@ const WHOLE_WORD_BELOW = 8;
 
 const WORD = /[\p{L}\p{N}]/u;
 
+/**
+ * An escape that ends in a letter or digit: `\n` or `\u00e9` (JSON), `%20` (a URL), `=3D`
+ * (quoted-printable), a terminal colour (`ESC[31m`). A secret right after one stands as a word all
+ * the same (found in review: `"line\nmail"` kept the password mail whole, which the old rule
+ * replaced). Every escape begins with a character that is no letter, so the edge after a secret
+ * needs no such look.
+ */
+const ESCAPE_BEFORE = /(?:\\[A-Za-z0-9]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|[%=][0-9A-Fa-f]{2}|\x1b\[[0-9;]*[A-Za-z])$/;
+const LONGEST_ESCAPE = 16;
+const escapeEndsAt = (before: string): boolean => ESCAPE_BEFORE.test(before);
+
 /** Replaces every secret with ***, longest first, so that a secret holding another is replaced whole. Pure. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;
@@ -38,7 +49,7 @@ function replaceWords(text: string, secret: string): string {
   for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
     if (at < from) continue;
     const end = at + secret.length;
-    if (guardBefore && WORD.test(text.charAt(at - 1))) continue;
+    if (guardBefore && WORD.test(text.charAt(at - 1)) && !escapeEndsAt(text.slice(Math.max(0, at - LONGEST_ESCAPE), at))) continue;
     if (guardAfter && WORD.test(text.charAt(end))) continue;
     out += text.slice(from, at) + MASK;
     from = end;
@@ -67,7 +78,8 @@ export function redactBytes(buf: Buffer, secrets: Iterable<string>): Buffer {
     let from = 0;
     for (let at = out.indexOf(needle); at >= 0; at = out.indexOf(needle, Math.max(from, at + 1))) {
       const end = at + needle.length;
-      if ((guardBefore && isWordByte(out[at - 1])) || (guardAfter && isWordByte(out[end]))) continue;
+      const glued = guardBefore && isWordByte(out[at - 1]) && !escapeEndsAt(out.subarray(Math.max(0, at - LONGEST_ESCAPE), at).toString('latin1'));
+      if (glued || (guardAfter && isWordByte(out[end]))) continue;
       parts.push(out.subarray(from, at), mask);
       from = end;
     }
