@@ -1,6 +1,6 @@
 import type { OAuth2Config } from './config-types.js';
 import type { ConfigContext } from './config.js';
-import { describe, type FieldReader, isRecord } from './config-reader.js';
+import { describe, type FieldReader, isEmptyValue, isRecord } from './config-reader.js';
 
 export const MICROSOFT_TOKEN_URL = 'https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token';
 export const MICROSOFT_SCOPE = 'https://outlook.office365.com/.default';
@@ -27,7 +27,7 @@ export function readOAuth2(r: FieldReader, m: Record<string, unknown>, key: stri
     return undefined;
   }
   if (raw['kind'] === undefined || raw['kind'] === null || raw['kind'] === '') {
-    r.fail(`${at}.kind`, `is missing; expected ${KINDS.map((k) => `'${k}'`).join(' or ')}`);
+    r.fail(`${at}.kind`, `${raw['kind'] === undefined ? 'is missing' : 'is empty'}; expected ${KINDS.map((k) => `'${k}'`).join(' or ')}`);
     return undefined;
   }
   const kind = r.oneOf(raw, 'kind', `${at}.kind`, KINDS, 'refresh-token');
@@ -68,14 +68,21 @@ function secret(r: FieldReader, o: Record<string, unknown>, name: string, fileKe
     if (text === undefined) r.fail(`${at}.${fileKey}`, `cannot read ${abs(file)}; create it with the ${name} as its only line`);
     return (text ?? '').trim();
   }
+  // As for password: a key written without a value is empty, not missing (the admin wrote it).
+  if (required && isEmptyValue(o, fileKey) && o[name] === undefined) {
+    r.fail(`${at}.${fileKey}`, `is empty; give the path of the file that holds the ${name} (relative to the configuration's folder), or write it itself: ${name}: '…'`);
+    return '';
+  }
   const value = r.string(o, name, `${at}.${name}`, '');
   if (!value) {
-    if (required) r.fail(`${at}.${name}`, `is missing; give ${name}, ${name}: \${ENV_NAME} or ${fileKey}`);
+    if (required && isEmptyValue(o, name)) r.fail(`${at}.${name}`, `is empty: after "${name}:" YAML reads nothing, ~ and null as no value. Write it in single quotes, or give ${name}: '\${ENV_NAME}' or ${fileKey}`);
+    else if (required) r.fail(`${at}.${name}`, `is missing; give ${name}, ${name}: \${ENV_NAME} or ${fileKey}`);
     return '';
   }
   const env = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
   if (!env) return value;
   const resolved = ctx.env[env[1] ?? ''];
-  if (resolved === undefined || resolved === '') r.fail(`${at}.${name}`, `refers to the environment variable ${env[1]}, which is not set`);
+  if (resolved === undefined) r.fail(`${at}.${name}`, `refers to the environment variable ${env[1]}, which is not set`);
+  else if (resolved.trim() === '') r.fail(`${at}.${name}`, `refers to the environment variable ${env[1]}, which is set but empty`);
   return resolved?.trim() ?? '';
 }

@@ -200,7 +200,8 @@ function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx
   if (!env) return text;
   const name = env[1] ?? '';
   const value = ctx.env[name];
-  if (value === undefined || value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set for the account this runs as (a scheduled task as SYSTEM sees only system variables: setx /M ${name} …), or use passwordFile`);
+  if (value === undefined) r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set for the account this runs as (a scheduled task as SYSTEM sees only system variables: setx /M ${name} …), or use passwordFile`);
+  else if (value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is set but empty for the account this runs as: give it the password (setx /M ${name} … for a task as SYSTEM), or use passwordFile`);
   return value ?? '';
 }
 
@@ -214,7 +215,7 @@ function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: Confi
   const password = enabled && (given('password') || given('passwordFile')) ? readSecret(r, n, key, ctx, abs, secrets) : '';
   if (password) secrets.push(password);
   const to = r.list(n, 'to', `${key}.to`);
-  if (enabled && to.length === 0) r.fail(`${key}.to`, 'is missing; give the address (or a list of addresses) that gets the report');
+  if (enabled && to.length === 0) r.fail(`${key}.to`, `${n['to'] === undefined ? 'is missing' : 'is empty'}; give the address (or a list of addresses) that gets the report`);
   const port = r.int(n, 'port', `${key}.port`, 587, 1, 65535);
   const useTLS = r.bool(n, 'useTLS', `${key}.useTLS`, true);
   // Optional `tls` overrides what port and useTLS imply: a relay with implicit TLS on another port than 465.

@@ -60,6 +60,27 @@ describe('oauth2 in the mailbox list', () => {
     expect(issues({ oauth2: { kind: 'microsoft-client-credentials', tenantId: 'x/../evil', clientId: 'a', clientSecret: 'b' } })[0]).toMatch(/tenantId: expected the directory \(tenant\) ID/);
   });
 
+  // Found in review: `clientSecret: ~` said "is missing" beside `tenantId: ~` "is empty", the very
+  // mix-up the password's message was fixed for; and a variable set to nothing was "not set".
+  it('a secret key written without a value is empty, not missing, and says how to write it', () => {
+    const ms = { kind: 'microsoft-client-credentials', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-1' };
+    const rt = { kind: 'refresh-token', tokenUrl: 'https://t/token', clientId: 'x', clientSecret: 'y' };
+    const empty = (key: string, file: string) => `office@contoso.com.oauth2.${key}: is empty: after "${key}:" YAML reads nothing, ~ and null as no value. Write it in single quotes, or give ${key}: '\${ENV_NAME}' or ${file}`;
+    for (const value of [null, '']) {
+      expect(issues({ oauth2: { ...ms, clientSecret: value } })).toEqual([empty('clientSecret', 'clientSecretFile')]);
+      expect(issues({ oauth2: { ...rt, refreshToken: value } })).toEqual([empty('refreshToken', 'refreshTokenFile')]);
+      expect(issues({ oauth2: { ...ms, clientSecretFile: value } })).toEqual([
+        "office@contoso.com.oauth2.clientSecretFile: is empty; give the path of the file that holds the clientSecret (relative to the configuration's folder), or write it itself: clientSecret: '…'",
+      ]);
+      expect(issues({ oauth2: { ...ms, kind: value } })).toEqual(["office@contoso.com.oauth2.kind: is empty; expected 'microsoft-client-credentials' or 'refresh-token'"]);
+    }
+    // A refresh-token client may have no secret (a public client): empty is no secret, as before.
+    expect(build({ oauth2: { ...rt, clientSecret: null, refreshToken: 'r' } }).mailboxes[0]?.oauth2?.clientSecret).toBe('');
+    expect(issues({ oauth2: { ...rt, refreshToken: '${RT}' } }, { RT: '' })).toEqual([
+      'office@contoso.com.oauth2.refreshToken: refers to the environment variable RT, which is set but empty',
+    ]);
+  });
+
   it('a mailbox without oauth2 still needs its password', () => {
     expect(issues({})[0]).toMatch(/password: is missing/);
   });

@@ -291,6 +291,19 @@ describe('a password key written without a value is named empty, with how to wri
     }
   });
 
+  // Found in review: '${ENV}' of a variable set to nothing was "not set for the account this runs as".
+  it('a password from a variable that is set but empty says so', () => {
+    const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, withLine("    password: '${OFFICE_PW}'\n")), { OFFICE_PW: '' }));
+    expect(issues).toEqual(['mailboxes_to_backup.yml|office@contoso.com.password|refers to the environment variable OFFICE_PW, which is set but empty for the account this runs as: give it the password (setx /M OFFICE_PW … for a task as SYSTEM), or use passwordFile']);
+  });
+
+  it('the notification\'s to written without a value is empty, not missing', () => {
+    for (const line of ['  to:\n', "  to: ''\n", '  to: []\n']) {
+      const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG.replace("  to: 'admin@contoso.com'\n", line), ORIGINAL_MAILBOXES), {}));
+      expect(issues, line).toEqual(['configuration.yml|mailNotification.to|is empty; give the address (or a list of addresses) that gets the report']);
+    }
+  });
+
   it('any other key written without a value is empty, not missing', () => {
     expect(issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, ORIGINAL_MAILBOXES.replace("    imapHost: 'imap.contoso.com'", '    imapHost: ~')), {}))).toEqual([
       'mailboxes_to_backup.yml|office@contoso.com.imapHost|is empty; expected a text value',
