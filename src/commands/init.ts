@@ -5,7 +5,7 @@ import { EXIT } from '../cli/exit-codes.js';
 import { binaryDir } from '../cli/program.js';
 import { editStep } from '../cli/init-advice.js';
 import { initPlan, type InitTarget } from '../cli/init-plan.js';
-import { programName, quoteArg } from '../core/init-command.js';
+import { powershellNote, programName, quoteArg } from '../core/init-command.js';
 import { danglingTarget } from '../io/config-files.js';
 
 const usageError = (message: string) => Object.assign(new Error(message), { name: 'CLIError' });
@@ -41,6 +41,7 @@ export default defineCommand({
       `  1. ${editStep(written, targets.length, configPath, process.platform)}`,
       `  2. ${exe} check${flag}     logs in to every mailbox and lists its folders`,
       `  3. ${exe} schedule${flag}  prints the command that runs it every day`,
+      ...(powershellNote(exe) ? ['  In PowerShell, put & and a space before each of these commands.'] : []),
       '',
     ].join('\n'));
     return EXIT.ok;

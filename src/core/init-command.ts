@@ -32,4 +32,13 @@ export function initCommand(program: string, configPath?: string): string {
  * " for cmd.exe), since quotes around quotes are copied with it and the shell then reads the whole
  * line as one word.
  */
-export const shownCommand = (cmd: string): string => (/['"]/.test(cmd) ? cmd : `"${cmd}"`);
+export const shownCommand = (cmd: string): string => (/['"]/.test(cmd) ? `${cmd}${powershellNote(cmd)}` : `"${cmd}"`);
+
+/**
+ * What PowerShell needs for a command whose program is in double quotes (cmd.exe's quoting of an
+ * executable path with a space): PowerShell reads a line that starts with a quoted string as that
+ * string, so `"C:\Program Files\…\x.exe" check` stops at "Unexpected token 'check'", and only
+ * `& "C:\…\x.exe" check` runs it; cmd.exe in turn refuses a line that starts with `&`. No one line
+ * serves both shells (found in review: Windows Server admins often work in PowerShell).
+ */
+export const powershellNote = (cmd: string): string => (cmd.startsWith('"') ? ' (in PowerShell, put & and a space before it)' : '');

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LockHeldError } from '../core/errors.js';
+import { powershellNote } from '../core/init-command.js';
 import { localTime } from '../core/local-time.js';
 import { STATE_DIR } from './state-store.js';
 
@@ -50,10 +51,10 @@ export function acquireLock(processFolder: string, opts: { staleAfterMs: number;
     if (text === undefined) continue; // released meanwhile: try again
     const held = parseLock(text);
     if (!held && ageMs(file) < WRITING_GRACE_MS) {
-      throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with: ${unlock}`);
+      throw new LockHeldError(`Another run is taking the lock ${file} right now. Wait for it to finish; if no run is active, remove it with: ${unlock}${powershellNote(unlock)}`);
     }
     if (held && !isStale(held, opts.staleAfterMs)) {
-      throw new LockHeldError(`Another run holds the lock ${file} (${describeHolder(held)}). Wait for it to finish; if no run is active, remove it with: ${unlock}`);
+      throw new LockHeldError(`Another run holds the lock ${file} (${describeHolder(held)}). Wait for it to finish; if no run is active, remove it with: ${unlock}${powershellNote(unlock)}`);
     }
     if (!takeOver(file, text)) {
       throw new LockHeldError(`Another run took over the stale lock ${file} at the same moment; it is running now.`);

@@ -80,7 +80,7 @@ describe('body', () => {
   it.each<[string, string]>([
     ['/opt/mb/imap-backup-tool-linux-x64 check --config /opt/mb/configuration.yml', 'Fix it; "/opt/mb/imap-backup-tool-linux-x64 check --config /opt/mb/configuration.yml" shows whether'],
     ["/opt/mb/imap-backup-tool-linux-x64 check --config '/srv/Mail Backup/configuration.yml'", "Fix it; /opt/mb/imap-backup-tool-linux-x64 check --config '/srv/Mail Backup/configuration.yml' shows whether"],
-    ['"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" check --config C:\\MB\\configuration.yml', 'Fix it; "C:\\Mail Backup\\imap-backup-tool-win-x64.exe" check --config C:\\MB\\configuration.yml shows whether'],
+    ['"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" check --config C:\\MB\\configuration.yml', 'Fix it; "C:\\Mail Backup\\imap-backup-tool-win-x64.exe" check --config C:\\MB\\configuration.yml (in PowerShell, put & and a space before it) shows whether'],
   ])('of a run that did not start names the check command as the admin types it: %s', (check, want) => {
     const error = new ConfigError([{ file: '/srv/mailboxes_to_backup.yml', key: 'a@x.password', message: 'is missing' }]);
     const mail = buildNotification({ kind: 'failure', error, startedAt: new Date(2024, 4, 1, 2, 0, 0) }, config, { ...ctx, check });

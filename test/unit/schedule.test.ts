@@ -364,7 +364,8 @@ describe('shownCommand: a command inside a sentence, copied as it stands', () =>
     ["/usr/bin/x check --config '/a b/c.yml'", "/usr/bin/x check --config '/a b/c.yml'"],
     ["'/opt/Mail Backup/imap-backup-tool-linux-x64' check", "'/opt/Mail Backup/imap-backup-tool-linux-x64' check"],
     ["imap-backup-tool verify '/srv/O'\\''Neil/backup.zip'", "imap-backup-tool verify '/srv/O'\\''Neil/backup.zip'"],
-    ['"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init', '"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init'],
+    // PowerShell runs a quoted executable only after & (cmd.exe refuses a line that starts with it).
+    ['"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init', '"C:\\Mail Backup\\imap-backup-tool-win-x64.exe" init (in PowerShell, put & and a space before it)'],
     ['C:\\MB\\imap-backup-tool-win-x64.exe check --config "C:\\R&D\\configuration.yml"', 'C:\\MB\\imap-backup-tool-win-x64.exe check --config "C:\\R&D\\configuration.yml"'],
     ['C:\\MB\\imap-backup-tool-win-x64.exe check', '"C:\\MB\\imap-backup-tool-win-x64.exe check"'],
   ])('%s → %s', (cmd, want) => {
