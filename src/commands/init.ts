@@ -30,7 +30,7 @@ export default defineCommand({
     const { targets, notes } = initPlan(configPath, `${exe} check${flag}`, process.platform);
     // Each file on its own: the admin of the original tool has a configuration but may lack the
     // list, and a sample written beside an edited file is what they need, not a refusal.
-    const done = targets.map((t) => ({ ...t, wrote: write(t) }));
+    const done = targets.map((t) => ({ ...t, wrote: write(t, path.dirname(configPath)) }));
     const written = done.filter((t) => t.wrote);
     if (written.length === 0) return refuse(done, notes, args.config !== undefined);
     process.stdout.write([
@@ -48,15 +48,19 @@ export default defineCommand({
   },
 });
 
-/** Writes `t` unless its file exists; false when it does. */
-function write(t: InitTarget): boolean {
+/** Writes `t` unless its file exists; false when it does. `configDir`: the folder --dir or --config named. */
+function write(t: InitTarget, configDir: string): boolean {
   // Notepad and its kin expect CRLF on Windows; the YAML reader takes either.
   const text = process.platform === 'win32' ? t.text.replace(/\r?\n/g, '\r\n') : t.text;
   try {
     fs.mkdirSync(path.dirname(t.file), { recursive: true });
   } catch (err) {
-    // `mailboxList: configuration.yml/x.yml`: a file where the folder would go.
-    throw usageError(`cannot make the folder ${path.dirname(t.file)} for ${t.file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check common.mailboxList`);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    // `mailboxList: configuration.yml/x.yml`: a file where the folder would go. The configuration's
+    // own folder is the admin's --dir or --config (found in review: a --dir this account may not
+    // create, or a drive that does not exist, was blamed on common.mailboxList).
+    const fix = path.dirname(t.file) === configDir ? 'choose a folder this account can create or write to (--dir, or --config)' : 'check common.mailboxList';
+    throw usageError(`cannot make the folder ${path.dirname(t.file)} for ${t.file} (${code}): ${fix}`);
   }
   try {
     // 'wx' is the existence check: a file that appears at the last moment is still never overwritten.

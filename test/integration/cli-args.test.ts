@@ -56,3 +56,18 @@ it('check never prints a password written as passwordFile, nor does any command 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Found in review: a --dir that cannot be made (under a file, no such drive, no permission) was blamed on common.mailboxList.
+it('init names --dir, not common.mailboxList, when the folder it was given cannot be made', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-initdir-'));
+  try {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const r = await runCli(['init', '--dir', path.join(file, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot make the folder ${path.join(file, 'sub')} for ${path.join(file, 'sub', 'configuration.yml')} (ENOTDIR): choose a folder this account can create or write to (--dir, or --config)`);
+    expect(r.stderr).not.toContain('mailboxList');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
