@@ -97,7 +97,9 @@ export class StateStore {
     // begun earlier, renamed after a later one, put back the marks it was begun with.
     const mine = (this.writing = this.writing.catch(() => undefined).then(() => this.write()));
     await mine;
-    await this.names.remember([[serverPath, key]]);
+    // The mark is on disk, and the messages before it: a names write that fails must not fail the
+    // folder (nor stop one planned in parts). The record is only names; the next write tries again.
+    await this.names.remember([[serverPath, key]]).catch(() => undefined);
   }
 
   private async write(): Promise<void> {

@@ -100,6 +100,23 @@ it.each([['foo', 'Foo'], ['Foo', 'foo']])('with cleanProcessFolder, %s keeps its
   expect(await foldersIn(secondZip as string)).toEqual([[first, sha(a)], [spelled, sha(b)]].sort());
 });
 
+it('a names record that cannot be written fails no folder: the mail and its marks are saved, and the record is only names', async () => {
+  // Found in review: a failed names write after a mark made the folder fail (and a folder planned
+  // in parts stopped after each part), though every message and its mark were on disk.
+  const user = 'names-unwritable@example.org';
+  await server.addUser(user, PASS);
+  await server.seed(user, 'INBOX', Array.from({ length: 7 }, (_, i) => ({ raw: makeMessage({ messageId: `<nw${i}@x>`, subject: `nw ${i}` }) })));
+  const ws = writeWorkspace(server, [{ address: user, password: PASS, folders: 'INBOX' }]);
+  // What the names write's rename cannot replace: a folder where the record's file goes.
+  fs.mkdirSync(path.join(ws.processFolder, '.imap-backup-tool', 'names', `${user}.json`), { recursive: true });
+  const report = await runBackup(loadConfig(ws.configPath), { partSize: 3, retryDelayMs: 0 });
+  const inbox = report.mailboxes[0]?.folders[0];
+  expect([inbox?.error, inbox?.newCount, report.mailboxes[0]?.ok]).toEqual([undefined, 7, true]);
+  expect(readTree(path.join(ws.processFolder, user, 'INBOX')).size).toBe(7);
+  const state = JSON.parse(fs.readFileSync(path.join(ws.processFolder, '.imap-backup-tool', 'state', `${user}.json`), 'utf8')) as { folders: Record<string, { lastUid: number }> };
+  expect(state.folders['INBOX']?.lastUid).toBe(7);
+});
+
 /**
  * Backs up `from` (its folders seeded as given), with `to` (seeded too) in the same configuration,
  * then restores from the process folder into `to` with `args`; returns what `to` holds in `folders`.
