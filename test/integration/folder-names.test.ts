@@ -110,3 +110,16 @@ it('a local folder named __proto__ keeps its mark like any other (found in revie
   expect(again.get('__proto__')).toEqual(mark);
   expect(again.get('toString')).toBeUndefined();
 });
+
+it('a names write that fails fails no mark: set resolves with the mark on disk, and the next set records both names', async () => {
+  const root = tmp();
+  const namesFile = path.join(root, '.imap-backup-tool', 'names', `${USER}.json`);
+  // Where the record's file goes, something its rename cannot replace.
+  fs.mkdirSync(namesFile, { recursive: true });
+  const state = await loaded(root);
+  await state.set('foo', mark, 'foo');
+  expect((await loaded(root)).get('foo')).toEqual(mark);
+  fs.rmdirSync(namesFile);
+  await state.set('bar', mark, 'bar');
+  expect(JSON.parse(fs.readFileSync(namesFile, 'utf8'))).toEqual({ version: 1, folders: { foo: 'foo', bar: 'bar' } });
+});
