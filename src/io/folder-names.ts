@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isTempName, writeFileAtomic } from './atomic.js';
+import { isTempName } from './atomic.js';
+import { LatestJsonFile } from './latest-json.js';
 
 interface NamesFile {
   version: 1;
@@ -18,10 +19,11 @@ interface NamesFile {
 export class FolderNames {
   // A Map, not the file's object: a server folder may be named `__proto__`.
   private names = new Map<string, string>();
-  private writing: Promise<void> = Promise.resolve();
-  private unsaved = false;
+  private readonly out: LatestJsonFile;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.out = new LatestJsonFile(file, (): NamesFile => ({ version: 1, folders: Object.fromEntries(this.names) }));
+  }
 
   static dir(stateRoot: string): string {
     return path.join(stateRoot, 'names');
@@ -55,27 +57,13 @@ export class FolderNames {
    * started earlier must not replace a later one's names. A failed write is tried again by the next.
    */
   remember(folders: readonly (readonly [path: string, local: string])[]): Promise<void> {
+    let changed = false;
     for (const [server, local] of folders) {
       if (this.names.get(server) === local) continue;
       this.names.set(server, local);
-      this.unsaved = true;
+      changed = true;
     }
-    if (this.unsaved) this.writing = this.writing.catch(() => undefined).then(() => this.write());
-    return this.writing;
-  }
-
-  private async write(): Promise<void> {
-    // A write queued before this one took these names too.
-    if (!this.unsaved) return;
-    this.unsaved = false;
-    const file: NamesFile = { version: 1, folders: Object.fromEntries(this.names) };
-    try {
-      await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.file, JSON.stringify(file, null, 1), { sync: true });
-    } catch (err) {
-      this.unsaved = true;
-      throw err;
-    }
+    return this.out.save(changed);
   }
 }
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LocalHistory } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
-import { isTempName, writeFileAtomic } from './atomic.js';
+import { isTempName } from './atomic.js';
+import { LatestJsonFile } from './latest-json.js';
 import { FolderNames } from './folder-names.js';
 
 /**
@@ -26,10 +27,11 @@ export const STATE_DIR = '.imap-backup-tool';
 export class StateStore {
   // Without a prototype, a local folder named `__proto__` is a key like any other, not a setter.
   private state: StateFile = { version: 1, folders: Object.create(null) as Record<string, FolderMark> };
-  private writing: Promise<void> = Promise.resolve();
-  private unsaved = false;
+  private readonly out: LatestJsonFile;
 
-  constructor(readonly file: string, private readonly names: FolderNames) {}
+  constructor(readonly file: string, private readonly names: FolderNames) {
+    this.out = new LatestJsonFile(file, () => this.state);
+  }
 
   /** The one place a mailbox's address becomes its state file's name (and its names file's). */
   static forMailbox(processFolder: string, address: string): StateStore {
@@ -92,27 +94,11 @@ export class StateStore {
   /** The mark of the local folder `key`, which the server folder `serverPath` is backed up in. */
   async set(key: string, mark: FolderMark, serverPath: string): Promise<void> {
     this.state.folders[key] = mark;
-    this.unsaved = true;
-    // One write at a time, each of all marks set by then: folders finish in parallel, and a write
-    // begun earlier, renamed after a later one, put back the marks it was begun with.
-    const mine = (this.writing = this.writing.catch(() => undefined).then(() => this.write()));
-    await mine;
+    // One write at a time, each of all marks set by then (LatestJsonFile).
+    await this.out.save();
     // The mark is on disk, and the messages before it: a names write that fails must not fail the
     // folder (nor stop one planned in parts). The record is only names; the next write tries again.
     await this.names.remember([[serverPath, key]]).catch(() => undefined);
-  }
-
-  private async write(): Promise<void> {
-    // A write queued before this one took this mark too, and it is on disk.
-    if (!this.unsaved) return;
-    this.unsaved = false;
-    try {
-      await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.file, JSON.stringify(this.state, null, 1), { sync: true });
-    } catch (err) {
-      this.unsaved = true;
-      throw err;
-    }
   }
 }
 

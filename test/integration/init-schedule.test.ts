@@ -180,10 +180,7 @@ describe('schedule', () => {
   // Found in review: the service, the timer and the cron line ran on in one stream; the timer copied to
   // the end of the output took the cron line with it.
   it('Linux: the timer, cut out between its marker lines as the output says, is a unit file without the cron line', async () => {
-    const dir = path.join(tmp(), "O'Neil & Co 100%");
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
-    const r = await runCli(['schedule', '--platform', 'linux', '--config', path.join(dir, 'configuration.yml')]);
+    const { r } = await scheduleIn("O'Neil & Co 100%", 'linux');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('is exactly the lines between its "# ---- begin" and "# ---- end"');
     const { blocks, problems } = markedBlocks(r.stdout);
@@ -242,36 +239,36 @@ describe('schedule', () => {
     expect(r.stdout).toContain('no start-in folder');
   });
 
+  /** `schedule --platform <platform>` for an empty configuration.yml in a new folder of this name. */
+  const scheduleIn = async (folder: string, platform = 'windows') => {
+    const dir = path.join(tmp(), folder);
+    fs.mkdirSync(dir);
+    const config = path.join(dir, 'configuration.yml');
+    fs.writeFileSync(config, '');
+    return { r: await runCli(['schedule', '--platform', platform, '--config', config]), config };
+  };
+
   // Found in review: cmd.exe reads \" as a closing quote, so the & of R&D was outside its quotes and split the command.
   it('Windows: escapes & for cmd.exe outside its quotes, and warns about a % it cannot escape', async () => {
-    const rd = path.join(tmp(), 'R&D');
-    fs.mkdirSync(rd);
-    fs.writeFileSync(path.join(rd, 'configuration.yml'), '');
-    const r = await runCli(['schedule', '--platform', 'windows', '--config', path.join(rd, 'configuration.yml')]);
+    const { r, config } = await scheduleIn('R&D');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(` --config \\"${path.join(rd, 'configuration.yml').replace('R&D', 'R^&D')}\\"" /SC DAILY`);
+    expect(r.stdout).toContain(` --config \\"${config.replace('R&D', 'R^&D')}\\"" /SC DAILY`);
     expect(r.stdout).not.toContain('contains %');
-    const pct = path.join(tmp(), '100%');
-    fs.mkdirSync(pct);
-    fs.writeFileSync(path.join(pct, 'configuration.yml'), '');
-    const p = await runCli(['schedule', '--platform', 'windows', '--config', path.join(pct, 'configuration.yml')]);
+    const { r: p } = await scheduleIn('100%');
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains %\..*\n.*--install instead/m);
   });
 
   // Found in review: a ! was neither escaped nor flagged; a Command Prompt with delayed expansion on takes it.
   it('Windows: warns about a ! and says how to paste the line safely', async () => {
-    const bang = path.join(tmp(), 'Hey!');
-    fs.mkdirSync(bang);
-    fs.writeFileSync(path.join(bang, 'configuration.yml'), '');
-    const r = await runCli(['schedule', '--platform', 'windows', '--config', path.join(bang, 'configuration.yml')]);
+    const { r, config } = await scheduleIn('Hey!');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(` --config \\"${path.join(bang, 'configuration.yml')}\\"" /SC DAILY`);
+    expect(r.stdout).toContain(` --config \\"${config}\\"" /SC DAILY`);
     expect(r.stdout).toMatch(/^schtasks .*\n\nWarning: the command above contains !\. .*delayed expansion on \(cmd \/V:ON/m);
     expect(r.stdout).toContain('a prompt started with cmd /V:OFF');
     expect(r.stdout).not.toContain('contains %');
-    fs.writeFileSync(path.join(bang, '..', 'plain.yml'), '');
-    const plain = await runCli(['schedule', '--platform', 'windows', '--config', path.join(bang, '..', 'plain.yml')]);
+    fs.writeFileSync(path.join(config, '..', '..', 'plain.yml'), '');
+    const plain = await runCli(['schedule', '--platform', 'windows', '--config', path.join(config, '..', '..', 'plain.yml')]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).not.toContain('contains !');
   });
@@ -279,15 +276,12 @@ describe('schedule', () => {
   // Found in review: <!-- launchd: save as ... --> lines came before <?xml; saved with the plist (or
   // copied from the first line) they made it invalid: the XML declaration must come first.
   it('prints a launchd plist for macOS as one well-formed block, its instructions outside it', async () => {
-    const dir = path.join(tmp(), 'R&D <team>');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'configuration.yml'), '');
-    const r = await runCli(['schedule', '--platform', 'macos', '--config', path.join(dir, 'configuration.yml')]);
+    const { r, config } = await scheduleIn('R&D <team>', 'macos');
     expect(r.code, r.stderr).toBe(0);
     const { block, outside } = plistBlock(r.stdout);
     expect(xmlProblems(block)).toEqual([]);
     expect(block).toContain('<key>StartCalendarInterval</key>');
-    expect(block).toContain(`<string>${path.join(dir, 'configuration.yml').replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</string>`);
+    expect(block).toContain(`<string>${config.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</string>`);
     for (const line of outside) expect(line === '' || line.startsWith('# ') || /^0 2 \* \* \* /.test(line), line).toBe(true);
     expect(r.stdout).toContain('# launchd: save the lines from <?xml to </plist> below, and nothing else, as local.imap-backup-tool.plist');
     expect(r.stdout).toContain('sudo launchctl bootstrap system /Library/LaunchDaemons/local.imap-backup-tool.plist');
