@@ -58,7 +58,7 @@ export function loadConfig(configPath: string, env = process.env, init = initCom
     program,
     readTextFile: (p) => {
       try {
-        return fs.readFileSync(p, 'utf8');
+        return decodeText(fs.readFileSync(p));
       } catch {
         return undefined;
       }
@@ -86,20 +86,32 @@ function configMissing(init: string): string {
   return `does not exist; check the --config path, or run ${shownCommand(init)} to write a commented sample there (with its mailbox list beside it)`;
 }
 
+/**
+ * A text file as the admin's editor saved it: UTF-8, with or without a byte-order mark, or UTF-16
+ * with one. Windows PowerShell 5.1 writes UTF-16 with `>`, `Out-File` and `Set-Content -Encoding
+ * Unicode`: a password file made with `'S3cret' > pw.txt` was read as `S\0 3\0 …`, and the login
+ * failed with nothing but "authentication failed". Exported for its test.
+ */
+export function decodeText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  // A copy, swapped to little-endian; an odd last byte is no character in either order.
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return Buffer.from(bytes.subarray(2, bytes.length - (bytes.length % 2))).swap16().toString('utf16le');
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
 function readYaml(file: string, missing: string): unknown {
   let text: string;
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) throw fail(file, 'is not a file');
     if (stat.size > MAX_YAML_BYTES) throw fail(file, `is ${stat.size} bytes; a configuration file this large is surely not one`);
-    text = fs.readFileSync(file, 'utf8');
+    text = decodeText(fs.readFileSync(file));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw fail(file, code === 'ENOENT' ? (linkedAway(file) ?? missing) : `cannot be read (${code ?? String(err)})`);
   }
   if (text.includes('\0')) throw fail(file, 'contains binary data (NUL bytes); it is not a YAML text file');
-  text = text.replace(/^\uFEFF/, '');
   const lines = new LineCounter();
   // logLevel 'error': the library's warnings (a list used as a key…) would reach stderr as Node warnings.
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines, logLevel: 'error' });

@@ -310,3 +310,29 @@ describe('a password key written without a value is named empty, with how to wri
     ]);
   });
 });
+
+describe('files saved as UTF-16 or with a byte-order mark (Windows PowerShell 5.1, Notepad)', () => {
+  const utf16le = (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')]);
+  const utf16be = (t: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(t, 'utf16le').swap16()]);
+  const utf8bom = (t: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t)]);
+
+  it.each([
+    ['UTF-16 LE (PowerShell 5.1: \'S3cret\' > pw.txt)', utf16le('Sœ3cret-Ü\r\n')],
+    ['UTF-16 BE', utf16be('Sœ3cret-Ü\r\n')],
+    ['UTF-8 with a mark (Set-Content -Encoding UTF8)', utf8bom('Sœ3cret-Ü\r\n')],
+    ['UTF-8', Buffer.from('Sœ3cret-Ü\n')],
+  ])('a passwordFile in %s is the password', (_name, bytes) => {
+    const mailboxes = "b@x.org:\n  passwordFile: 'b.secret'\n  imapHost: h\n";
+    const file = writeFiles(ORIGINAL_CONFIG, mailboxes);
+    fs.writeFileSync(path.join(path.dirname(file), 'b.secret'), bytes);
+    expect(loadConfig(file, {}).mailboxes[0]?.password).toBe('Sœ3cret-Ü');
+  });
+
+  it('a configuration and a mailbox list saved as UTF-16 are read as the text they hold', () => {
+    const file = writeFiles('', '');
+    fs.writeFileSync(file, utf16le(ORIGINAL_CONFIG));
+    fs.writeFileSync(path.join(path.dirname(file), 'mailboxes_to_backup.yml'), utf16be("ä@x.org:\n  password: 'Grüße'\n  imapHost: h\n"));
+    const c = loadConfig(file, {});
+    expect(c.mailboxes.map((m) => [m.address, m.password])).toEqual([['ä@x.org', 'Grüße']]);
+  });
+});
