@@ -73,6 +73,7 @@ export function buildConfig(raw: RawConfig, ctx: ConfigContext): AppConfig {
   config.warnings = [
     ...unknownKeys(raw.main, raw.mailboxes, { config: p.basename(ctx.configPath), mailboxList: p.basename(raw.mailboxListPath) }),
     ...windowsPaths(raw.main, p, p.basename(ctx.configPath)),
+    ...unusedSmtpPassword(config.notification, p.basename(ctx.configPath)),
   ];
   if (issues.length > 0) throw new ConfigError(issues, { ...salvage(config, issues), warnings: config.warnings });
   return config;
@@ -203,6 +204,15 @@ function readSecret(r: FieldReader, m: Record<string, unknown>, key: string, ctx
   if (value === undefined) r.fail(`${key}.password`, `refers to the environment variable ${name}, which is not set for the account this runs as (a scheduled task as SYSTEM sees only system variables: setx /M ${name} …), or use passwordFile`);
   else if (value === '') r.fail(`${key}.password`, `refers to the environment variable ${name}, which is set but empty for the account this runs as: give it the password (setx /M ${name} … for a task as SYSTEM), or use passwordFile`);
   return value ?? '';
+}
+
+/**
+ * A password beside an empty user is sent nowhere: nothing logs in without a user. Found in review:
+ * `check` passed (it connects without a login), and every report then failed at the server (530).
+ */
+function unusedSmtpPassword(n: NotificationConfig, configName: string): string[] {
+  if (!n.enabled || n.user !== '' || n.password === '') return [];
+  return [`${configName}: mailNotification.password is set but mailNotification.user is empty, so no login is made and the password is not used: set user (the login the SMTP server knows, often the from address), or remove the password for a relay that needs no login`];
 }
 
 function readNotification(r: FieldReader, n: Record<string, unknown>, ctx: ConfigContext, abs: (p: string) => string, secrets: string[]): NotificationConfig {

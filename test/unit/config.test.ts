@@ -291,6 +291,18 @@ describe('a password key written without a value is named empty, with how to wri
     }
   });
 
+  // Found in review: check passed (it connects without a login) and every report failed at the server.
+  it('a notification password beside an empty user is named in a warning: nothing logs in, so it is not used', () => {
+    const smtp = (lines: string) => ORIGINAL_CONFIG.replace("  user: 'alerts'\n", '').replace("  password: 'P@ssw0rd'\n", lines);
+    const warnings = (lines: string) => (loadConfig(writeFiles(smtp(lines), ORIGINAL_MAILBOXES.replace(/password: .*/g, "password: 'x'")), {}).warnings ?? []).filter((w) => w.includes('mailNotification'));
+    expect(warnings("  user: ''\n  password: 'Smtp-S3cret'\n")).toEqual([
+      'configuration.yml: mailNotification.password is set but mailNotification.user is empty, so no login is made and the password is not used: set user (the login the SMTP server knows, often the from address), or remove the password for a relay that needs no login',
+    ]);
+    expect(warnings("  user: 'alerts'\n  password: 'Smtp-S3cret'\n")).toEqual([]);
+    expect(warnings("  user: ''\n  password: ''\n")).toEqual([]);
+    expect(warnings("  user: ''\n  password: 'Smtp-S3cret'\n").join('')).not.toContain('Smtp-S3cret');
+  });
+
   // Found in review: '${ENV}' of a variable set to nothing was "not set for the account this runs as".
   it('a password from a variable that is set but empty says so', () => {
     const issues = issuesOf(() => loadConfig(writeFiles(ORIGINAL_CONFIG, withLine("    password: '${OFFICE_PW}'\n")), { OFFICE_PW: '' }));
