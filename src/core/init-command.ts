@@ -5,12 +5,13 @@ export const posixQuote = (p: string): string => (/^[A-Za-z0-9_./:@+-]+$/.test(p
 
 /**
  * A path as it must be typed to arrive whole: as it is when it holds nothing a shell reads; else
- * in double quotes for cmd.exe (where `&` outside them ends the command), in single quotes for
+ * in double quotes for cmd.exe (where `&` outside them ends the command, and `,` `;` `=` end the
+ * program's name; PowerShell reads `,` as a list), in single quotes for
  * POSIX shells (where `$`, backquotes and `!` act even inside double ones).
  */
 export const quoteArg = (p: string, platform: NodeJS.Platform = process.platform): string =>
   platform === 'win32'
-    ? (/^[A-Za-z0-9_./:\\@+,=-]+$/.test(p) ? p : `"${p}"`)
+    ? (/^[A-Za-z0-9_./:\\@+-]+$/.test(p) ? p : `"${p}"`)
     : posixQuote(p);
 
 /**

@@ -345,6 +345,9 @@ describe('quoteArg and programName: commands in messages that work when pasted',
     ['C:\\MailBackup\\configuration.yml', 'win32', 'C:\\MailBackup\\configuration.yml'],
     ['C:\\R&D\\configuration.yml', 'win32', '"C:\\R&D\\configuration.yml"'],
     ['C:\\Mail Backup\\c.yml', 'win32', '"C:\\Mail Backup\\c.yml"'],
+    // Found in review: cmd.exe ends a program's name at , ; = and PowerShell reads , as a list.
+    ['C:\\R,D\\tool.exe', 'win32', '"C:\\R,D\\tool.exe"'],
+    ['D:\\a=b\\c.yml', 'win32', '"D:\\a=b\\c.yml"'],
   ])('%s (%s) → %s', (p, platform, want) => {
     expect(quoteArg(p, platform)).toBe(want);
   });
