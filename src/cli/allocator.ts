@@ -1,3 +1,5 @@
+import { flagGiven } from '../core/v8-flags.js';
+
 /**
  * glibc's malloc raises its mmap threshold every time it frees a large buffer it had mmapped (up
  * to 32 MiB). From then on it serves buffers below that size, a message body, a socket read, from
@@ -71,8 +73,7 @@ export function allocatorReexec(p: ProcessFacts): Reexec | undefined {
   env['GLIBC_TUNABLES'] = tunables ? `${tunables}:${MALLOC_TUNABLE}` : MALLOC_TUNABLE;
   // A single executable gets argv[1] = argv[0] from Node and its execArgv from its own blob;
   // plain node needs its flags and the script path again, and gets the blob's V8 flags.
-  const given = [...p.execArgv, p.env['NODE_OPTIONS'] ?? ''].join(' ').replace(/_/g, '-');
-  const ours = V8_FLAGS.filter((flag) => !given.includes(flag.slice(0, flag.indexOf('='))));
+  const ours = V8_FLAGS.filter((flag) => !flagGiven(flag.slice(0, flag.indexOf('=')), p.execArgv, p.env['NODE_OPTIONS']));
   const args = p.isSea ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...ours, ...p.execArgv, ...p.argv.slice(1)];
   return { file: p.execPath, args, env };
 }

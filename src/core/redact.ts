@@ -26,11 +26,14 @@ const ESCAPE_BEFORE = /(?:\\[A-Za-z0-9]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|[%=]
 const LONGEST_ESCAPE = 16;
 const escapeEndsAt = (before: string): boolean => ESCAPE_BEFORE.test(before);
 
-/** Replaces every secret with ***, longest first, so that a secret holding another is replaced whole. Pure. */
+/** The secrets to look for, longest first, so that a secret holding another is replaced whole. */
+const longestFirst = (secrets: Iterable<string>): string[] => [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET).sort((a, b) => b.length - a.length);
+
+/** Replaces every secret with ***, longest first. Pure. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;
-  for (const s of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
-    if (s.length < MIN_SECRET || !out.includes(s)) continue;
+  for (const s of longestFirst(secrets)) {
+    if (!out.includes(s)) continue;
     out = s.length < WHOLE_WORD_BELOW ? replaceWords(out, s) : out.split(s).join(MASK);
   }
   return out;
@@ -68,8 +71,7 @@ const isWordByte = (b: number | undefined): boolean =>
 export function redactBytes(buf: Buffer, secrets: Iterable<string>): Buffer {
   let out = buf;
   const mask = Buffer.from(MASK);
-  for (const s of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
-    if (s.length < MIN_SECRET) continue;
+  for (const s of longestFirst(secrets)) {
     const needle = Buffer.from(s, 'utf8');
     const whole = s.length < WHOLE_WORD_BELOW;
     const guardBefore = whole && isWordByte(needle[0]);

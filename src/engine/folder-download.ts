@@ -99,7 +99,7 @@ export async function download(source: ImapSource, store: FolderStore, planned: 
     // Whatever ends the FETCH (a dropped connection, Ctrl+C), what was received is written before
     // the failure goes on. When all went well the commit is only started: the streamed bodies need
     // not wait for its flush (a +100 run waited ~15 ms for it), and their own wait below covers it.
-    if (fetched) void queue.drain(() => store.flushWrites()).catch(() => undefined);
+    if (fetched) void writesDone().catch(() => undefined);
     else await writesDone();
   }
   // Streamed bodies come after the FETCH loops: a connection reads one FETCH at a time (and

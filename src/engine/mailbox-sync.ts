@@ -53,7 +53,7 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
       job.onEvent({ type: 'folder-done', mailbox: mb.address, report: missing });
     }
     const statusOf = new Map(listed.map((f) => [f.path, f.status]));
-    expectItems(folders.reduce((n, f) => n + messagesOf(listed, f), 0));
+    expectItems(folders.reduce((n, f) => n + (statusOf.get(f.path)?.messages ?? 0), 0));
     const reports = folders.map((f) => emptyFolderReport(f.path, f.local.join('/')));
     report.folders.push(...reports);
     // Largest folders first, so the long one starts early and the small ones fill the gaps.

@@ -23,6 +23,12 @@ export function isTempName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX);
 }
 
+/** Removes the temp files writes that never finished (a killed run) left in `dir`; a missing folder has none. */
+export async function removeTempFiles(dir: string): Promise<void> {
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter(isTempName).map((n) => fs.promises.rm(path.join(dir, n), { force: true })));
+}
+
 /**
  * 'wx' with O_DSYNC on Linux: each write returns once its data is on the disk (and the drive's
  * cache flushed), as an fdatasync after it would, and the file costs one call to the thread pool

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isTempName } from './atomic.js';
 import { LatestJsonFile } from './latest-json.js';
 
 interface NamesFile {
@@ -27,13 +26,6 @@ export class FolderNames {
 
   static dir(stateRoot: string): string {
     return path.join(stateRoot, 'names');
-  }
-
-  /** Temp files of a write a killed run left; see StateStore.removeLeftovers. */
-  static async removeLeftovers(stateRoot: string): Promise<void> {
-    const dir = FolderNames.dir(stateRoot);
-    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter(isTempName).map((n) => fs.promises.rm(path.join(dir, n), { force: true })));
   }
 
   async load(): Promise<void> {

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { flagGiven } from '../core/v8-flags.js';
 
 /**
  * Message and archive data pass through as short-lived Buffers outside V8's heap (socket chunks,
@@ -113,10 +114,10 @@ let steadyGrowth = false;
  * Says how many messages or entries the run is about to hold: a large run sets the 20 % step from
  * here on, unless the admin gave V8 a step of their own (command line or NODE_OPTIONS).
  */
-export function expectItems(count: number, given = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`): boolean {
+export function expectItems(count: number, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS']): boolean {
   if (steadyGrowth || count < LARGE_RUN) return false;
   steadyGrowth = true;
-  if (given.replace(/_/g, '-').includes('--heap-growing-percent')) return false;
+  if (flagGiven('--heap-growing-percent', execArgv, nodeOptions)) return false;
   try {
     // Read by V8 each time it sets the next collection's limit, so it applies from the next one.
     v8.setFlagsFromString('--heap-growing-percent=20');

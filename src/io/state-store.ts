@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LocalHistory } from '../core/folders.js';
 import { safeSegment } from '../core/local-path.js';
-import { isTempName } from './atomic.js';
+import { removeTempFiles } from './atomic.js';
 import { LatestJsonFile } from './latest-json.js';
 import { FolderNames } from './folder-names.js';
 
@@ -50,10 +50,8 @@ export class StateStore {
    * mailbox starts: the mailboxes share this folder, so one must not remove another's write.
    */
   static async removeLeftovers(processFolder: string): Promise<void> {
-    const dir = path.join(processFolder, STATE_DIR, 'state');
-    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter(isTempName).map((n) => fs.promises.rm(path.join(dir, n), { force: true })));
-    await FolderNames.removeLeftovers(path.join(processFolder, STATE_DIR));
+    const root = path.join(processFolder, STATE_DIR);
+    await Promise.all([removeTempFiles(path.join(root, 'state')), removeTempFiles(FolderNames.dir(root))]);
   }
 
   async load(): Promise<void> {

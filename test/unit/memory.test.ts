@@ -81,6 +81,6 @@ describe('expectItems', () => {
     ['in V8\'s other spelling too', [100_000], '--heap_growing_percent=50', [false]],
   ] as const)('%s', async (_name, counts, given, expected) => {
     const { expectItems } = await fresh();
-    expect(counts.map((n) => expectItems(n, given))).toEqual(expected);
+    expect(counts.map((n) => expectItems(n, given.split(' ').filter(Boolean), undefined))).toEqual(expected);
   });
 });
