@@ -7,6 +7,7 @@ import { runBackup } from '../engine/backup-run.js';
 import { notifyStage } from '../engine/notify-stage.js';
 import { diskFullAdvice } from '../engine/advice.js';
 import { acquireLock } from '../io/lock.js';
+import { closeEarly } from '../io/early-connect.js';
 import { commandLine } from './program.js';
 import { exitCodeForReport, exitCodeWithNotification, EXIT, markReported } from './exit-codes.js';
 import type { Logger } from './logger.js';
@@ -41,6 +42,8 @@ export async function runStages(config: AppConfig, log: Logger, opts: RunOptions
     if (opts.verbose && err instanceof Error && err.stack) log.error(err.stack);
     markReported(err);
   }
+  // A connection started early for a mailbox the run never reached (a held lock, a crash).
+  closeEarly();
   // Before close: the attachment is the log as written so far (every line is written synchronously),
   // and the send result still reaches the log file after it.
   const notified = await notifyStage(config, report ? { kind: 'report', report } : { kind: 'failure', error: failure, startedAt }, {

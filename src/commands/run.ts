@@ -8,6 +8,7 @@ import { steadyHeapPays } from '../cli/allocator.js';
 import { startAgainForMalloc } from '../cli/start-again.js';
 import { StateStore } from '../io/state-store.js';
 import { repeatedArg } from '../cli/repeated.js';
+import { connectEarly } from '../io/early-connect.js';
 
 export default defineCommand({
   meta: { name: 'run', description: 'Back up every listed mailbox (the default command)' },
@@ -18,6 +19,9 @@ export default defineCommand({
     const opts = { only: listArg(repeatedArg(rawArgs, 'mailbox')), dryRun: args['dry-run'], verbose: args.verbose };
     // Before the log, the lock and any connection: a restart keeps nothing else.
     if (steadyHeapPays({ dryRun: opts.dryRun, archiveToZip: config.archiveToZip, firstBackup: firstBackup(config, opts.only) })) startAgainForMalloc();
+    connectEarly(earlyMailboxes(config, opts.only));
+    // One turn of the event loop sends the TLS hellos before the IMAP code's synchronous load.
+    await new Promise((resolve) => setImmediate(resolve));
     const { runStages } = await import('../cli/run-stages.js');
     return runStages(config, log, opts);
   },
@@ -33,6 +37,15 @@ async function loadOrReport(args: Parameters<typeof loadContext>[0] & { 'dry-run
       await reportConfigFailure(err, log);
     }
     throw err;
+  }
+}
+
+/** The mailboxes the run connects to first (`concurrency` at a time, in the list's order). */
+function earlyMailboxes(config: AppConfig, only: string[]): AppConfig['mailboxes'] {
+  try {
+    return selectMailboxes(config, only).slice(0, config.concurrency);
+  } catch {
+    return [];
   }
 }
 

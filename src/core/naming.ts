@@ -180,6 +180,25 @@ export function emlFileName(h: MessageHeaders, seg = segment1(h)): string {
 
 /** Also matches the original's files (same 32-hex prefix), whatever the rest of the name holds. */
 export function segment1Of(fileName: string): string | undefined {
-  const m = /^([0-9a-f]{32})__.*\.eml$/is.exec(fileName);
-  return m?.[1]?.toLowerCase();
+  if (!isEmlName(fileName)) return undefined;
+  const seg = fileName.slice(0, 32);
+  return /[A-F]/.test(seg) ? seg.toLowerCase() : seg;
+}
+
+/**
+ * `/^[0-9a-f]{32}__.*\.eml$/is`, by hand: a folder is read with this test on each of its names
+ * (tens of thousands), and the regular expression's match arrays were a third of what a run with
+ * 100 new messages allocated.
+ */
+export function isEmlName(name: string): boolean {
+  const n = name.length;
+  if (n < 38 || name.charCodeAt(32) !== 95 || name.charCodeAt(33) !== 95 || name.charCodeAt(n - 4) !== 46) return false;
+  // `| 32` lowers an ASCII capital and leaves a lower-case letter as it is.
+  if ((name.charCodeAt(n - 3) | 32) !== 101 || (name.charCodeAt(n - 2) | 32) !== 109 || (name.charCodeAt(n - 1) | 32) !== 108) return false;
+  for (let i = 0; i < 32; i++) {
+    const c = name.charCodeAt(i);
+    const lower = c | 32;
+    if (!((c >= 48 && c <= 57) || (lower >= 97 && lower <= 102))) return false;
+  }
+  return true;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NameCounts, type Hash64 } from '../core/compact-tables.js';
 import { messageIdOf } from '../core/headers.js';
-import { segment1Of } from '../core/naming.js';
+import { isEmlName, segment1Of } from '../core/naming.js';
 import { isTempName, streamToFileAtomic, streamToTempFile, writeFileAtomic, writeTempFile } from './atomic.js';
 import { groupCommit, type GroupCommit } from './group-commit.js';
 import { droppedBuffer, isReleased, releaseBuffer, releaseIfOwned } from './memory.js';
@@ -20,8 +20,11 @@ import { droppedBuffer, isReleased, releaseBuffer, releaseIfOwned } from './memo
  * by their bytes), as if the whole folder had been planned before the first write.
  */
 export class FolderStore {
-  /** segment1 → file names, for every .eml on disk when the folder was scanned. */
-  private readonly bySegment = new Map<string, string[]>();
+  /**
+   * segment1 → file name(s), for every .eml on disk when the folder was scanned. One name is kept
+   * as it is, not in an array of one: a folder is nearly all such names, tens of thousands.
+   */
+  private readonly bySegment = new Map<string, string | string[]>();
   private readonly sizes = new Map<string, number>();
   /**
    * Names this run wrote, folded: taken for uniqueName, never matched by matchBySize or matchByName.
@@ -76,7 +79,7 @@ export class FolderStore {
         if (removeTemps) await fs.promises.rm(this.pathOf(e.name), { force: true });
         continue;
       }
-      if (segment1Of(e.name)) this.unindexed.push(e.name);
+      if (isEmlName(e.name)) this.unindexed.push(e.name);
     }
     this.emlCount += this.unindexed.length;
   }
@@ -98,8 +101,7 @@ export class FolderStore {
    * the first and the second would otherwise skip the second for good).
    */
   async matchBySize(segment1: string, fileName: string, size: number): Promise<string | undefined> {
-    const names = this.index().bySegment.get(segment1)?.filter((name) => !this.claimed.has(name));
-    if (!names) return undefined;
+    const names = this.namesOf(segment1).filter((name) => !this.claimed.has(name));
     if (names.includes(fileName) && (await this.sizeOf(fileName)) === size) return fileName;
     for (const name of names) if ((await this.sizeOf(name)) === size) return name;
     return undefined;
@@ -107,7 +109,7 @@ export class FolderStore {
 
   /** By its exact name alone: for servers whose RFC822.SIZE is not the length of what they send. */
   matchByName(segment1: string, fileName: string): string | undefined {
-    return !this.claimed.has(fileName) && this.index().bySegment.get(segment1)?.includes(fileName) ? fileName : undefined;
+    return !this.claimed.has(fileName) && this.namesOf(segment1).includes(fileName) ? fileName : undefined;
   }
 
   /**
@@ -132,7 +134,7 @@ export class FolderStore {
   private holds(fileName: string, folded: string): boolean {
     if (this.written.has(folded)) return true;
     const seg = segment1Of(fileName);
-    return seg !== undefined && (this.index().bySegment.get(seg)?.some((name) => foldName(name) === folded) ?? false);
+    return seg !== undefined && this.namesOf(seg).some((name) => foldName(name) === folded);
   }
 
   /**
@@ -140,9 +142,8 @@ export class FolderStore {
    * hash alone would repeat its collisions (`<1@a>` vs `<1@b>`). Confirm by the file's own header.
    */
   async matchLegacy(legacySegment: string | undefined, messageId: string | undefined, size?: number): Promise<string | undefined> {
-    const names = legacySegment ? this.index().bySegment.get(legacySegment) : undefined;
-    if (!names || !messageId) return undefined;
-    for (const name of names) {
+    if (!legacySegment || !messageId) return undefined;
+    for (const name of this.namesOf(legacySegment)) {
       if (this.claimed.has(name) || (size !== undefined && (await this.sizeOf(name)) !== size)) continue;
       if ((await this.messageIdOfFile(name))?.trim() === messageId.trim()) return name;
     }
@@ -163,7 +164,7 @@ export class FolderStore {
   async copyOf(twinOf: string, data: Buffer, verifying = false): Promise<'this run' | 'earlier run' | undefined> {
     if (isReleased(data)) throw new Error(`internal error: the bytes compared with ${twinOf} were freed`);
     const seg = segment1Of(twinOf);
-    const scanned = seg === undefined ? [] : (this.index().bySegment.get(seg) ?? []);
+    const scanned = seg === undefined ? [] : this.namesOf(seg);
     for (const name of new Set([twinOf, ...(this.variants.get(twinOf) ?? []), ...scanned])) {
       if (name !== twinOf && (await this.sizeOf(name)) !== data.length) continue;
       if (!(await this.sameBytes(name, data))) continue;
@@ -286,12 +287,18 @@ export class FolderStore {
     // and a count too low could make the next run trust its mark after files were deleted. One
     // too high (a message written twice, as when imapflow's fallback FETCH repeats a UID) only
     // makes the next run distrust its mark and read the folder again.
-    if (segment1Of(fileName)) this.emlCount++;
+    if (isEmlName(fileName)) this.emlCount++;
   }
 
   private scanned(name: string): boolean {
     const seg = segment1Of(name);
-    return seg !== undefined && (this.index().bySegment.get(seg)?.includes(name) ?? false);
+    return seg !== undefined && this.namesOf(seg).includes(name);
+  }
+
+  /** The scanned files of this segment1. */
+  private namesOf(segment1: string): readonly string[] {
+    const names = this.index().bySegment.get(segment1);
+    return names === undefined ? [] : typeof names === 'string' ? [names] : names;
   }
 
   private index(): this {
@@ -305,9 +312,10 @@ export class FolderStore {
   private add(fileName: string): void {
     const seg = segment1Of(fileName);
     if (!seg) return;
-    const list = this.bySegment.get(seg);
-    if (list) list.push(fileName);
-    else this.bySegment.set(seg, [fileName]);
+    const names = this.bySegment.get(seg);
+    if (names === undefined) this.bySegment.set(seg, fileName);
+    else if (typeof names === 'string') this.bySegment.set(seg, [names, fileName]);
+    else names.push(fileName);
   }
 
   private async sizeOf(name: string): Promise<number> {

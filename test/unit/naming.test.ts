@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   dateSegment,
   emlFileName,
+  isEmlName,
   legacySegment1,
   segment1,
   segment1Of,
@@ -225,7 +226,47 @@ describe('emlFileName and segment1Of', () => {
     [`g${README_MD5.slice(1)}__x__y.eml`, undefined],
     [`x${README_MD5}__x__y.eml`, undefined],
     ['notes.txt', undefined],
+    [`${README_MD5}__.eml`, README_MD5],
+    [`${README_MD5}__.em`, undefined],
+    [`${README_MD5}_.eml`, undefined],
+    [`${README_MD5}__\nline\n.eMl`, README_MD5],
+    [`${README_MD5}__x.eml\n`, undefined],
+    [`${README_MD5.slice(0, 31)}G__x.eml`, undefined],
+    [`${README_MD5.slice(0, 31)}\u0141__x.eml`, undefined],
+    [`${README_MD5}__x\u212Aeml`, undefined],
+    [`${README_MD5}__x.\u0117ml`, undefined],
   ])('segment1Of(%j)', (fileName, expected) => {
     expect(segment1Of(fileName)).toBe(expected);
+  });
+
+  it('isEmlName and segment1Of say what the regular expression they replace says, for any name', () => {
+    const rule = /^([0-9a-f]{32})__.*\.eml$/is;
+    // Characters either side of every boundary the hand-written test checks: digits, a-f/A-F and
+    // their neighbours, '_', '.', the letters of "eml" in both cases and the code points one bit
+    // (0x20) away from them, and non-ASCII ones whose case folds to ASCII (K, ſ).
+    const alphabet = '09/:afAF`g@G_.emlEML\u0141\u212A\u017F\n x';
+    let seed = 7;
+    const random = (n: number) => {
+      // mulberry32: the low bits of a plain linear congruential generator repeat too soon for this.
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const pick = () => alphabet[random(alphabet.length)] as string;
+    let matched = 0;
+    for (let i = 0; i < 20000; i++) {
+      const hex = Array.from({ length: 32 }, () => '0123456789abcdefABCDEF'[random(22)]);
+      if (random(3) === 0) hex[random(32)] = pick();
+      const middle = Array.from({ length: random(4) }, pick).join('');
+      const tail = random(4) === 0 ? Array.from({ length: 4 }, pick).join('') : (['.eml', '.EML', '.eMl', '.em', 'xeml'][random(5)] as string);
+      const name = `${hex.join('')}${random(6) === 0 ? pick() + pick() : '__'}${middle}${tail}`.slice(0, random(10) === 0 ? random(45) : undefined);
+      if (rule.test(name)) matched++;
+      expect(isEmlName(name), name).toBe(rule.test(name));
+      expect(segment1Of(name), name).toBe(rule.exec(name)?.[1]?.toLowerCase());
+    }
+    // Both answers, many times each.
+    expect(matched).toBeGreaterThan(2000);
+    expect(matched).toBeLessThan(18000);
   });
 });

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MailboxConfig } from '../../src/core/config-types.js';
+import { closeEarly, connectEarly, takeEarly } from '../../src/io/early-connect.js';
+import { ImapSource } from '../../src/io/imap-source.js';
+import { freePort } from '../helpers/dovecot-proc.js';
+import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { makeMessage } from '../helpers/messages.js';
+import { testCertificate } from '../helpers/smtp.js';
+
+// A run starts its first connections' TLS handshakes while it still loads (src/io/early-connect.ts);
+// ImapSource.connect then takes that socket. Against Dovecot: the session it carries must be the
+// one imapflow would have opened, and a failure must surface where and as it always did.
+const USER = 'early@example.org';
+const PASS = 'early-pw';
+let server: DovecotServer;
+const mailbox = (over: Partial<MailboxConfig> = {}): MailboxConfig => ({
+  address: USER, login: USER, password: PASS, host: server.host, port: server.imapsPort, tls: 'implicit', allowInsecure: false,
+  tlsOptions: { rejectUnauthorized: true, ca: server.certPem }, folders: { kind: 'all' }, excludeFolders: [], ...over,
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const noAuthDisconnects = async () => (await server.logText()).split('\n').filter((l) => /no auth attempts/i.test(l)).length;
+
+beforeAll(async () => {
+  server = await startDovecot();
+  await server.addUser(USER, PASS);
+  await server.seed(USER, 'INBOX', [1, 2, 3].map((i) => ({ raw: makeMessage({ subject: `early ${i}` }) })));
+});
+afterAll(async () => {
+  closeEarly();
+  await server?.stop();
+});
+
+describe('a connection started early', () => {
+  it.each([
+    ['after its handshake and the greeting are in', 300],
+    ['while its handshake is still under way', 0],
+  ])('carries the session when taken %s: one connection, one login', async (_, waitMs) => {
+    const mb = mailbox();
+    const before = await server.stats(USER);
+    const unusedBefore = await noAuthDisconnects();
+    connectEarly([mb]);
+    await sleep(waitMs);
+    const source = await ImapSource.connect(mb);
+    const folders = await source.listFolders();
+    expect(folders.map((f) => f.path)).toContain('INBOX');
+    expect((await source.open('INBOX')).messages).toBe(3);
+    await source.close();
+    // Taken once: the next connection of the mailbox opens its own.
+    expect(takeEarly(mb)).toBeUndefined();
+    closeEarly();
+    await sleep(200);
+    const after = await server.stats(USER);
+    expect(after.logins - before.logins).toBe(1);
+    // Had ImapSource opened a second connection, the early one would end without logging in.
+    expect(await noAuthDisconnects()).toBe(unusedBefore);
+  });
+
+  it('that nobody takes is closed by closeEarly', async () => {
+    const unusedBefore = await noAuthDisconnects();
+    connectEarly([mailbox()]);
+    await sleep(200);
+    closeEarly();
+    for (let i = 0; i < 40 && (await noAuthDisconnects()) === unusedBefore; i++) await sleep(50);
+    expect(await noAuthDisconnects()).toBe(unusedBefore + 1);
+  });
+
+  it('is only made for implicit TLS: STARTTLS and plain sessions begin on imapflow\'s own terms', () => {
+    const starttls = mailbox({ tls: 'starttls', port: server.imapPort });
+    const none = mailbox({ tls: 'none', port: server.imapPort });
+    connectEarly([starttls, none]);
+    expect(takeEarly(starttls)).toBeUndefined();
+    expect(takeEarly(none)).toBeUndefined();
+  });
+
+  it.each([
+    ['a port nobody listens on', async () => mailbox({ port: await freePort() })],
+    ['a certificate the mailbox does not trust', async () => mailbox({ tlsOptions: { rejectUnauthorized: true, ca: testCertificate().cert } })],
+  ])('fails on %s as a connection opened by imapflow does', async (_, make) => {
+    const plain = await make();
+    const early = { ...plain };
+    const without = await ImapSource.connect(plain).then(() => undefined, (err: unknown) => err as NodeJS.ErrnoException);
+    connectEarly([early]);
+    await sleep(200);
+    const withEarly = await ImapSource.connect(early).then(() => undefined, (err: unknown) => err as NodeJS.ErrnoException);
+    expect(without).toBeInstanceOf(Error);
+    expect(withEarly).toBeInstanceOf(Error);
+    expect([withEarly?.code, withEarly?.message]).toEqual([without?.code, without?.message]);
+  });
+});
