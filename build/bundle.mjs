@@ -1,14 +1,19 @@
-// Bundles the CLI into one CommonJS file: what `npx imap-backup-tool` runs and what goes into the
-// single-file executables (Node's SEA loader runs CommonJS only).
+// Bundles the CLI into one CommonJS file, dist/main.cjs: what goes into the single-file executables
+// (Node's SEA loader runs CommonJS only) and what `npx imap-backup-tool` (dist/cli.cjs, from
+// build/launcher.cjs) runs with V8 code caches made here for this Node and for the executables'.
 import { build } from 'esbuild';
-import { chmod, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { chmod, copyFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { lazyGbk } from './lazy-gbk.mjs';
+import { PINS } from './node-runtime.mjs';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.cjs',
+  outfile: 'dist/main.cjs',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -16,15 +21,33 @@ await build({
   minify: process.env.IBT_NO_MINIFY !== "1",
   sourcemap: false,
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
   define: { __IBT_VERSION__: JSON.stringify(pkg.version) },
   // The dist-config samples, embedded for `init` (a single-file executable has no folder beside it).
   loader: { '.yml': 'text' },
   // Dependencies of imapflow the tool never uses (its default logger, SOCKS proxies): stubs that
   // fail plainly if ever called. 5-10 ms of every run's start-up (CPU profile of a run with 100
   // new messages).
-  alias: { pino: './build/stubs/pino.cjs', socks: './build/stubs/socks.cjs' },
+  // libmime, libqp and libbase64 ship an ESM and a CommonJS build. imapflow imports the first,
+  // mailsplit (inside imapflow) requires the second, so the bundle carried and loaded both: libmime's
+  // tables built twice, ~5 ms of every run's start and 100 KB. The CommonJS build serves both.
+  alias: {
+    pino: './build/stubs/pino.cjs',
+    socks: './build/stubs/socks.cjs',
+    libmime: './node_modules/libmime/dist/cjs/libmime.js',
+    libqp: './node_modules/libqp/dist/cjs/libqp.js',
+    libbase64: './node_modules/libbase64/dist/cjs/libbase64.js',
+  },
   plugins: [lazyGbk],
   logLevel: 'warning',
 });
+await copyFile('build/launcher.cjs', 'dist/cli.cjs');
 await chmod('dist/cli.cjs', 0o755);
+
+// Code caches: for the Node running this build, and for the pinned Node of the executables when it
+// has been fetched (npm run build:bin, the tests), which the bench runs `node dist/cli.cjs` on.
+for (const f of fs.readdirSync('dist')) if (/^main\..*\.cache$/.test(f)) fs.rmSync(path.join('dist', f));
+const pin = process.platform === 'linux' && process.arch === 'x64' ? PINS.targets['linux-x64'] : undefined;
+const pinned = pin && path.join('.cache', 'node-bin', `${pin.package}-${PINS.version}`, path.basename(pin.binary));
+for (const node of new Set([process.execPath, ...(pinned && fs.existsSync(pinned) ? [path.resolve(pinned)] : [])])) {
+  execFileSync(node, ['build/code-cache.cjs', 'dist/main.cjs'], { stdio: 'inherit' });
+}

@@ -82,7 +82,8 @@ async function fetchToken(c: OAuth2Config, tls: TlsOptions, entry: Entry): Promi
  * Loaded here, not at start-up, where Node's HTTP modules cost every run a few milliseconds.
  */
 async function post(url: string, body: string, tls: TlsOptions): Promise<{ status: number; body: string }> {
-  const { default: https } = await import('node:https');
+  // Not import(): the bundle runs as a function compiled by build/launcher.cjs, which has no loader for it.
+  const https = process.getBuiltinModule('node:https');
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: 'POST',

@@ -26,9 +26,9 @@ let binWs: Workspace;
 
 /** A binary older than the bundle under test would test yesterday's code: rebuild (linux-x64 only). */
 function ensureBinary(): void {
-  const fresh = fs.existsSync(BUILT) && fs.statSync(BUILT).mtimeMs >= fs.statSync(CLI).mtimeMs;
+  const fresh = fs.existsSync(BUILT) && fs.statSync(BUILT).mtimeMs >= fs.statSync(path.join(ROOT, 'dist/main.cjs')).mtimeMs;
   if (fresh) return;
-  // --no-bundle: other test files are running dist/cli.cjs right now; it must not be rewritten.
+  // --no-bundle: other test files are running dist/main.cjs right now; it must not be rewritten.
   execFileSync(process.execPath, ['build/sea.mjs', '--target', 'linux-x64', '--no-zip', '--no-bundle'], { cwd: ROOT, stdio: 'inherit', timeout: 280_000 });
 }
 

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+
+// `node dist/cli.cjs` (build/launcher.cjs) runs the bundle with the V8 code cache the build made for
+// this Node (build/code-cache.cjs). The cache must be one V8 takes; one it refuses, or none, must
+// only cost the compile.
+const DIST = path.resolve(__dirname, '../../dist');
+const VERSION = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+const cacheName = `main.${process.version}-${process.platform}-${process.arch}.cache`;
+const compile = (file: string, cachedData?: Buffer) => vm.compileFunction(fs.readFileSync(file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
+  filename: file, ...(cachedData ? { cachedData } : {}),
+});
+
+/** dist/cli.cjs and dist/main.cjs in a folder of their own, with this cache file (or none). */
+function launcherWith(cache: Buffer | undefined): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-launcher-'));
+  for (const f of ['cli.cjs', 'main.cjs']) fs.copyFileSync(path.join(DIST, f), path.join(dir, f));
+  if (cache) fs.writeFileSync(path.join(dir, cacheName), cache);
+  return path.join(dir, 'cli.cjs');
+}
+
+describe('the launcher and its code cache', () => {
+  it('the build made a code cache for this Node that V8 takes for the bundle', () => {
+    const cache = fs.readFileSync(path.join(DIST, cacheName));
+    const main = compile(path.join(DIST, 'main.cjs'), cache) as { cachedDataRejected?: boolean };
+    expect(main.cachedDataRejected).toBe(false);
+  });
+
+  it('the bundle calls no import(): the launcher compiles it as a function, which has no loader for one', () => {
+    // esbuild turns import() of the bundle's own modules into require(); one of a Node module stays.
+    expect(fs.readFileSync(path.join(DIST, 'main.cjs'), 'utf8').match(/(?<![\w$.])import\s*\(/g)).toBeNull();
+  });
+
+  it.each([
+    ['no cache', undefined],
+    ['a cache of other bytes', Buffer.alloc(140_000, 7)],
+    ['a cache of another bundle', (() => {
+      const other = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-other-')), 'main.cjs');
+      fs.writeFileSync(other, `${fs.readFileSync(path.join(DIST, 'main.cjs'), 'utf8')}\n;void 0;`);
+      const made = vm.compileFunction(fs.readFileSync(other, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: path.join(DIST, 'main.cjs'), produceCachedData: true }) as { cachedData?: Buffer };
+      return made.cachedData;
+    })()],
+  ])('with %s, the program runs as it does with one', (_, cache) => {
+    const out = execFileSync(process.execPath, [launcherWith(cache), '--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe(VERSION);
+  });
+
+  it('gives the bundle its own path, arguments and exit code', () => {
+    const cli = launcherWith(fs.readFileSync(path.join(DIST, cacheName)));
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [cli, 'run', '--config', path.join(path.dirname(cli), 'missing.yml')], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      ({ status, stderr } = err as { status: number; stderr: string });
+    }
+    expect(status).toBe(2);
+    expect(stderr).toContain('missing.yml');
+  });
+});
