@@ -77,6 +77,8 @@ export async function syncFolder(connect: () => Promise<ImapSource>, job: Folder
   const nothingNew = opened.messages === 0 || (opened.uidNext !== undefined && opened.uidNext <= from + 1);
   const uids = nothingNew ? [] : await source.uidsAbove(from);
   const parts = chunk(uids, job.partSize ?? PLAN_PART);
+  // Run once the first FETCH is on its way: the flushing shell starts while the server answers.
+  if (uids.length > 0 && !job.dryRun) setImmediate(() => store.expectWrites());
   const planner = new Planner(store);
   // Nothing on disk when the folder was read (a first backup, or every run after cleaning): no
   // message can be present, so bodies are fetched at once and named from their own headers,

@@ -189,6 +189,11 @@ export class FolderStore {
     else this.variants.set(twinOf, [fileName]);
   }
 
+  /** Messages will be written here soon (GroupCommit.warm). */
+  expectWrites(): void {
+    this.group.warm(this.dir);
+  }
+
   async ensureDir(): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
   }

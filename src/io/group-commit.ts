@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { commitTempFile } from './atomic.js';
-import { syncFileSystems, type SyncFs } from './sync-shell.js';
+import { syncFileSystems, warmSyncShell, type SyncFs } from './sync-shell.js';
 
 export type { SyncFs };
 
@@ -42,8 +42,22 @@ export class GroupCommit {
   /** False off Linux, and once `sync -f` failed: then every message is flushed on its own. */
   usable: boolean;
 
-  constructor(private readonly syncfs: SyncFs = syncFileSystems, usable = process.platform === 'linux') {
+  constructor(
+    private readonly syncfs: SyncFs = syncFileSystems,
+    usable = process.platform === 'linux',
+    private readonly warmer: (dir: string) => void = warmSyncShell,
+  ) {
     this.usable = usable;
+  }
+
+  /**
+   * Messages are about to be written in `dir`: the flushing shell of its file system is started now,
+   * while the server prepares them, rather than by the first batch. A shell started from a process
+   * of ~90 MB takes 3-4 ms of the main thread and ~10 ms more to answer its first request; after a
+   * run's last message that wait was the run's (a run with 100 new messages).
+   */
+  warm(dir: string): void {
+    if (this.usable) this.warmer(dir);
   }
 
   /**

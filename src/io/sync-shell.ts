@@ -101,6 +101,14 @@ export const syncFileSystems: SyncFs = async (dirs) => {
   }));
 };
 
+/** Starts the shell of `dir`'s file system if none runs; a folder that cannot be read is left to syncFileSystems. */
+export function warmSyncShell(dir: string): void {
+  deviceOf(dir).then((dev) => {
+    const running = shells.get(dev);
+    if (!running || running.gone) shells.set(dev, new SyncShell(dir));
+  }, () => undefined);
+}
+
 /** The shells running now, by process ID: for tests. */
 export function syncShellPids(): number[] {
   return [...shells.values()].flatMap((s) => (s.pid === undefined ? [] : [s.pid]));

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { syncFileSystems, syncShellPids } from '../../src/io/sync-shell.js';
+import { GroupCommit } from '../../src/io/group-commit.js';
+import { syncFileSystems, syncShellPids, warmSyncShell } from '../../src/io/sync-shell.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const tmp = tempDirs('ibt-syncsh-');
@@ -73,4 +74,33 @@ console.log(syncShellPids().join(','));
     for (let i = 0; i < 50 && alive(shell); i++) await new Promise((r) => setTimeout(r, 20));
     expect(alive(shell) && statOf(shell)[0] !== 'Z').toBe(false);
   }, 30_000);
+  it('warmSyncShell starts the shell a later batch uses; a folder that is not there starts none', async () => {
+    // /dev/shm is a file system of its own, with no shell from the tests above.
+    const dir = fs.mkdtempSync('/dev/shm/ibt-warm-');
+    try {
+      const before = new Set(syncShellPids());
+      warmSyncShell(path.join(dir, 'not-there'));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(syncShellPids().filter((p) => !before.has(p))).toEqual([]);
+      warmSyncShell(dir);
+      for (let i = 0; i < 50 && syncShellPids().length === before.size; i++) await new Promise((r) => setTimeout(r, 10));
+      const started = syncShellPids().filter((p) => !before.has(p));
+      expect(started).toHaveLength(1);
+      warmSyncShell(dir);
+      await syncFileSystems([dir]);
+      // The batch was flushed by the shell started ahead, and no second one was started.
+      expect(syncShellPids().filter((p) => !before.has(p))).toEqual(started);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a group commit warms the shell only while it uses one', () => {
+    const warmed: string[] = [];
+    const group = new GroupCommit(async () => undefined, true, (dir) => warmed.push(dir));
+    group.warm('/a');
+    group.usable = false;
+    group.warm('/b');
+    expect(warmed).toEqual(['/a']);
+  });
 });
