@@ -6,7 +6,9 @@ import type { MailboxConfig } from '../core/config-types.js';
  * The TCP and TLS handshakes of a run's first connections, started as soon as the configuration
  * is read. The server works on them while the run loads its IMAP code, opens its log, takes its
  * lock and reads its marks: ~20 ms of a run with 100 new messages (~0.25 s in all). Only implicit
- * TLS: a STARTTLS session begins in clear text on imapflow's own terms.
+ * TLS: a STARTTLS session begins in clear text on imapflow's own terms. Not for OAuth2 mailboxes:
+ * their token request comes first and takes longer than the handshake, and a socket left waiting
+ * for it would only risk the server's limit on connections that have not logged in.
  *
  * An early socket is unref'd until it is taken, so it never holds a finished process open, and a
  * run that stops before it connects (a held lock, a crash) loses nothing but the handshake. The
@@ -24,7 +26,7 @@ const opened = new Map<MailboxConfig, Early>();
 /** Starts the handshakes of these mailboxes' first connections (one each). */
 export function connectEarly(mailboxes: MailboxConfig[]): void {
   for (const mb of mailboxes) {
-    if (mb.tls !== 'implicit' || opened.has(mb)) continue;
+    if (mb.tls !== 'implicit' || mb.oauth2 || opened.has(mb)) continue;
     try {
       const socket = tls.connect(connectOptions(mb));
       const early: Early = { socket, secure: false };

@@ -64,12 +64,18 @@ describe('a connection started early', () => {
     expect(await noAuthDisconnects()).toBe(unusedBefore + 1);
   });
 
-  it('is only made for implicit TLS: STARTTLS and plain sessions begin on imapflow\'s own terms', () => {
+  it('is only made for implicit TLS and passwords: STARTTLS and plain sessions begin on imapflow\'s own terms, OAuth2 asks for its token first', () => {
     const starttls = mailbox({ tls: 'starttls', port: server.imapPort });
     const none = mailbox({ tls: 'none', port: server.imapPort });
-    connectEarly([starttls, none]);
+    const oauth2 = mailbox({ password: '', oauth2: { provider: 'google', clientId: 'c', clientSecret: 's', refreshToken: 'r' } as unknown as MailboxConfig['oauth2'] });
+    const password = mailbox();
+    connectEarly([starttls, none, oauth2, password]);
     expect(takeEarly(starttls)).toBeUndefined();
     expect(takeEarly(none)).toBeUndefined();
+    expect(takeEarly(oauth2)).toBeUndefined();
+    const taken = takeEarly(password);
+    expect(taken).toBeDefined();
+    taken?.connect({ host: server.host, port: server.imapsPort, secure: true }, () => undefined).destroy();
   });
 
   it.each([
