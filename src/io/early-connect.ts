@@ -13,7 +13,10 @@ import type { MailboxConfig } from '../core/config-types.js';
  * An early socket is unref'd until it is taken, so it never holds a finished process open, and a
  * run that stops before it connects (a held lock, a crash) loses nothing but the handshake. The
  * server's certificate is checked exactly as imapflow would (same options, same `tls.connect`); a
- * failure is kept and thrown when the connection is taken, so it is reported where it always was.
+ * failure is kept and thrown when the connection is taken, so it is reported where it always was,
+ * as that attempt's. One the server closed without a word before it is taken is dropped, and
+ * imapflow connects on its own: handed over, it would never hear of the close and would wait out
+ * its greeting timeout (16 s) to report GREETING_TIMEOUT instead.
  */
 interface Early {
   socket: tls.TLSSocket;
@@ -42,25 +45,31 @@ export function connectEarly(mailboxes: MailboxConfig[]): void {
 }
 
 /**
- * The transport for a mailbox's next connection: its early socket the first time, else undefined
- * (imapflow connects on its own). Each early socket is handed out once.
+ * The transport for a mailbox's next connection: its early socket the first time, unless the
+ * server closed it; else undefined (imapflow connects on its own). Each is handed out once.
  */
 export function takeEarly(mb: MailboxConfig): ImapTransport | undefined {
   const early = opened.get(mb);
   if (!early) return undefined;
   opened.delete(mb);
+  const { socket } = early;
+  // A server that closed it after saying something (a BYE) is seen by imapflow once it reads that.
+  if (!early.error && (socket.destroyed || socket.readableEnded || socket.writableEnded)) {
+    socket.destroy();
+    return undefined;
+  }
   return {
     connect(_options: ImapTransportConnectOptions, onConnect: () => void): ImapTransportSocket {
       if (early.error) {
-        early.socket.destroy();
+        socket.destroy();
         throw early.error;
       }
-      early.socket.removeAllListeners('error');
-      early.socket.ref();
+      socket.removeAllListeners('error');
+      socket.ref();
       // imapflow stores the socket when this returns; onConnect before that is ignored.
       if (early.secure) setImmediate(onConnect);
-      else early.socket.once('secureConnect', onConnect);
-      return early.socket as unknown as ImapTransportSocket;
+      else socket.once('secureConnect', onConnect);
+      return socket as unknown as ImapTransportSocket;
     },
   };
 }

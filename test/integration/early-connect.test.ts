@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
 import { closeEarly, connectEarly, takeEarly } from '../../src/io/early-connect.js';
@@ -92,4 +94,25 @@ describe('a connection started early', () => {
     expect(withEarly).toBeInstanceOf(Error);
     expect([withEarly?.code, withEarly?.message]).toEqual([without?.code, without?.message]);
   });
+
+  it('that the server closed without a word is not waited on for a greeting: it fails at once, as imapflow\'s own does', async () => {
+    const { key, cert } = testCertificate();
+    const closing = tls.createServer({ key, cert }, (socket) => socket.end());
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const mb = mailbox({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port, tlsOptions: { rejectUnauthorized: true, ca: cert } });
+      const without = await ImapSource.connect(mb).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+      const early = { ...mb };
+      connectEarly([early]);
+      await sleep(300);
+      const started = Date.now();
+      const withEarly = await ImapSource.connect(early).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+      expect(without?.code).toBe('ClosedAfterConnectTLS');
+      // imapflow's greeting timeout is 16 s.
+      expect({ code: withEarly?.code, message: withEarly?.message, fast: Date.now() - started < 5000 }).toEqual({ code: without?.code, message: without?.message, fast: true });
+    } finally {
+      closeEarly();
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  }, 30_000);
 });
