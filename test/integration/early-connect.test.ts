@@ -115,4 +115,16 @@ describe('a connection started early', () => {
       await new Promise((resolve) => closing.close(resolve));
     }
   }, 30_000);
+
+  it('is closed when the first attempt fails before taking it: a retry, seconds later, connects afresh', async () => {
+    const unusedBefore = await noAuthDisconnects();
+    // The OAuth2 token endpoint is down: the attempt fails before it connects.
+    const mb = mailbox({ password: '', oauth2: { kind: 'refresh-token', tokenUrl: `https://127.0.0.1:${await freePort()}/token`, clientId: 'app', clientSecret: '', scope: '', refreshToken: 'rt' } });
+    connectEarly([mb]);
+    await sleep(200);
+    await expect(ImapSource.connect(mb)).rejects.toThrow();
+    expect(takeEarly(mb)).toBeUndefined();
+    for (let i = 0; i < 40 && (await noAuthDisconnects()) === unusedBefore; i++) await sleep(50);
+    expect(await noAuthDisconnects()).toBe(unusedBefore + 1);
+  });
 });
