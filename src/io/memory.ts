@@ -1,7 +1,8 @@
 import { flagGiven } from '../core/v8-flags.js';
+import { builtinModule } from './builtin.js';
 
 /** Loaded on first use: most runs never need them, and `node:v8` costs ~2 ms of every start. */
-const v8 = () => process.getBuiltinModule('node:v8');
+const v8 = () => builtinModule('node:v8');
 
 /**
  * Message and archive data pass through as short-lived Buffers outside V8's heap (socket chunks,
@@ -92,7 +93,7 @@ function collector(): (() => void) | null {
   try {
     // A context created after the flag is set gets `gc`; the flag changes nothing else.
     v8().setFlagsFromString('--expose-gc');
-    const fn: unknown = process.getBuiltinModule('node:vm').runInNewContext('gc');
+    const fn: unknown = builtinModule('node:vm').runInNewContext('gc');
     collect = typeof fn === 'function' ? (fn as () => void) : null;
   } catch {
     collect = null;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OAuth2Config, TlsOptions } from '../core/config-types.js';
 import { OAuth2Error, tokenRefusal, tokenUnreachable } from '../core/oauth2-advice.js';
 import { registerSecret } from '../core/secret-registry.js';
+import { builtinModule } from './builtin.js';
 
 interface Entry {
   token?: string;
@@ -82,8 +83,7 @@ async function fetchToken(c: OAuth2Config, tls: TlsOptions, entry: Entry): Promi
  * Loaded here, not at start-up, where Node's HTTP modules cost every run a few milliseconds.
  */
 async function post(url: string, body: string, tls: TlsOptions): Promise<{ status: number; body: string }> {
-  // Not import(): the bundle runs as a function compiled by build/launcher.cjs, which has no loader for it.
-  const https = process.getBuiltinModule('node:https');
+  const https = builtinModule('node:https');
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: 'POST',

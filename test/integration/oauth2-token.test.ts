@@ -33,6 +33,16 @@ const app = (over: Partial<OAuth2Config> = {}): OAuth2Config => ({
 });
 
 describe('OAuth2 access tokens', () => {
+  it('are fetched on a Node without process.getBuiltinModule too (21, 22.0-22.2, which engines admits)', async () => {
+    const own = process.getBuiltinModule;
+    (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+    try {
+      expect(await accessToken(app(), tls)).toMatch(/./);
+    } finally {
+      process.getBuiltinModule = own;
+    }
+  });
+
   it('are fetched once per credential, also when many connections ask at once', async () => {
     const tokens = await Promise.all(Array.from({ length: 5 }, () => accessToken(app(), tls)));
     expect(new Set(tokens).size).toBe(1);

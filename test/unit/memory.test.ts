@@ -83,4 +83,15 @@ describe('expectItems', () => {
     const { expectItems } = await fresh();
     expect(counts.map((n) => expectItems(n, given.split(' ').filter(Boolean), undefined))).toEqual(expected);
   });
+
+  it('sets the step on a Node without process.getBuiltinModule too (21, 22.0-22.2, which engines admits)', async () => {
+    const { expectItems } = await fresh();
+    const own = process.getBuiltinModule;
+    (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+    try {
+      expect(expectItems(20_000, [], undefined)).toBe(true);
+    } finally {
+      process.getBuiltinModule = own;
+    }
+  });
 });
