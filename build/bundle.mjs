@@ -4,8 +4,9 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { chmod, copyFile, readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { bundleId } from './bundle-id.cjs';
 import { lazyGbk } from './lazy-gbk.mjs';
 import { PINS } from './node-runtime.mjs';
 
@@ -40,7 +41,11 @@ await build({
   plugins: [lazyGbk],
   logLevel: 'warning',
 });
-await copyFile('build/launcher.cjs', 'dist/cli.cjs');
+// The launcher reads only caches named for this bundle (build/bundle-id.cjs).
+const launcher = fs.readFileSync('build/launcher.cjs', 'utf8');
+const unbuilt = "const BUNDLE = 'unbuilt';";
+if (launcher.split(unbuilt).length !== 2) throw new Error(`build/launcher.cjs: no single line ${unbuilt} to write the bundle's id into`);
+fs.writeFileSync('dist/cli.cjs', launcher.replace(unbuilt, `const BUNDLE = '${bundleId(fs.readFileSync('dist/main.cjs'))}';`));
 await chmod('dist/cli.cjs', 0o755);
 
 // Code caches: for the Node running this build, and for the pinned Node of the executables when it

@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 // only cost the compile.
 const DIST = path.resolve(__dirname, '../../dist');
 const VERSION = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
-const cacheName = `main.${process.version}-${process.platform}-${process.arch}.cache`;
+/** The bundle's id, which the build wrote into the launcher and into its caches' names (build/bundle-id.cjs). */
+const BUNDLE = /const BUNDLE = '([0-9a-f]{16})';/.exec(fs.readFileSync(path.join(DIST, 'cli.cjs'), 'utf8'))?.[1];
+const cacheName = `main.${BUNDLE}.${process.version}-${process.platform}-${process.arch}.cache`;
 const compile = (file: string, cachedData?: Buffer) => vm.compileFunction(fs.readFileSync(file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
   filename: file, ...(cachedData ? { cachedData } : {}),
 });
@@ -46,6 +48,21 @@ describe('the launcher and its code cache', () => {
     })()],
   ])('with %s, the program runs as it does with one', (_, cache) => {
     const out = execFileSync(process.execPath, [launcherWith(cache), '--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe(VERSION);
+  });
+
+  it('takes no cache left beside it by another bundle of the same length (an older install copied over)', () => {
+    // V8 checks a cache against the length of the source only, not its text, and then runs what
+    // the cache holds: the top-level code and whatever else was compiled when the cache was made.
+    const bundle = fs.readFileSync(path.join(DIST, 'main.cjs'), 'utf8');
+    const start = /\(process\.argv\.slice\(2\)\)\.then\(/g;
+    expect(bundle.match(start)).toHaveLength(1);
+    const older = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-older-')), 'main.cjs');
+    fs.writeFileSync(older, bundle.replace(start, '(process.argv.slice(3)).then('));
+    execFileSync(process.execPath, [path.resolve(__dirname, '../../build/code-cache.cjs'), older]);
+    const cli = launcherWith(undefined);
+    for (const f of fs.readdirSync(path.dirname(older))) if (f.endsWith('.cache')) fs.copyFileSync(path.join(path.dirname(older), f), path.join(path.dirname(cli), f));
+    const out = execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8', stdio: 'pipe' });
     expect(out.trim()).toBe(VERSION);
   });
 
