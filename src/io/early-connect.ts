@@ -74,16 +74,6 @@ export function takeEarly(mb: MailboxConfig): ImapTransport | undefined {
   };
 }
 
-/**
- * A mailbox's first attempt failed before it could take its early socket (an OAuth2 token that
- * could not be had): the retry comes seconds later, when the server may have closed the socket
- * after its greeting, which only reading it would show; the retry connects afresh.
- */
-export function dropEarly(mb: MailboxConfig): void {
-  opened.get(mb)?.socket.destroy();
-  opened.delete(mb);
-}
-
 /** Closes the early sockets nobody took (a mailbox skipped, a run stopped before it connected). */
 export function closeEarly(): void {
   for (const early of opened.values()) early.socket.destroy();

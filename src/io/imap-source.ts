@@ -8,7 +8,7 @@ import { streamBody } from './body-stream.js';
 import { trustedSpecialUse } from './special-use.js';
 import { imapAuth } from './imap-auth.js';
 import { canBorrow, rawFetch } from './raw-fetch.js';
-import { dropEarly, isIp, takeEarly, tlsOptions } from './early-connect.js';
+import { isIp, takeEarly, tlsOptions } from './early-connect.js';
 
 export interface FolderStatus {
   messages: number;
@@ -52,11 +52,7 @@ export class ImapSource {
   }
 
   static async connect(mb: MailboxConfig, opts: SourceOptions = {}): Promise<ImapSource> {
-    // A retry comes seconds later: too late for the early socket (early-connect.ts).
-    const auth = await imapAuth(mb).catch((err: unknown) => {
-      dropEarly(mb);
-      throw err;
-    });
+    const auth = await imapAuth(mb);
     try {
       return await ImapSource.open(mb, opts, auth);
     } catch (err) {
