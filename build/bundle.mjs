@@ -10,6 +10,10 @@ import { bundleId } from './bundle-id.cjs';
 import { lazyGbk } from './lazy-gbk.mjs';
 import { PINS } from './node-runtime.mjs';
 
+// The caches of the bundle before go first: a build stopped between the new main.cjs and its
+// launcher would leave the old launcher, which would take them for a new bundle of the same length.
+if (fs.existsSync('dist')) for (const f of fs.readdirSync('dist')) if (/^main\..*\.cache$/.test(f)) fs.rmSync(path.join('dist', f));
+
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
@@ -50,7 +54,6 @@ await chmod('dist/cli.cjs', 0o755);
 
 // Code caches: for the Node running this build, and for the pinned Node of the executables when it
 // has been fetched (npm run build:bin, the tests), which the bench runs `node dist/cli.cjs` on.
-for (const f of fs.readdirSync('dist')) if (/^main\..*\.cache$/.test(f)) fs.rmSync(path.join('dist', f));
 const pin = process.platform === 'linux' && process.arch === 'x64' ? PINS.targets['linux-x64'] : undefined;
 const pinned = pin && path.join('.cache', 'node-bin', `${pin.package}-${PINS.version}`, path.basename(pin.binary));
 for (const node of new Set([process.execPath, ...(pinned && fs.existsSync(pinned) ? [path.resolve(pinned)] : [])])) {

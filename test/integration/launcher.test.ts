@@ -79,3 +79,31 @@ describe('the launcher and its code cache', () => {
     expect(stderr).toContain('missing.yml');
   });
 });
+
+describe('a build stopped half way', () => {
+  it('leaves no code cache of the bundle before beside the new one: the launcher left from before would run it', () => {
+    // A copy of the project whose build stops just after esbuild wrote dist/main.cjs and before it
+    // wrote dist/cli.cjs: the launcher cannot take the bundle's id.
+    const root = path.resolve(__dirname, '../..');
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'ibt-halfbuild-'));
+    try {
+      for (const f of fs.readdirSync(root)) if (!['build', 'dist', '.git'].includes(f)) fs.symlinkSync(path.join(root, f), path.join(project, f));
+      fs.cpSync(path.join(root, 'build'), path.join(project, 'build'), { recursive: true });
+      fs.writeFileSync(path.join(project, 'build', 'launcher.cjs'), "'use strict';\n");
+      fs.mkdirSync(path.join(project, 'dist'));
+      const before = `main.0123456789abcdef.${process.version}-${process.platform}-${process.arch}.cache`;
+      fs.writeFileSync(path.join(project, 'dist', before), 'cache');
+      let status = 0;
+      try {
+        execFileSync(process.execPath, ['build/bundle.mjs'], { cwd: project, stdio: 'pipe' });
+      } catch (err) {
+        ({ status } = err as { status: number });
+      }
+      expect(status).not.toBe(0);
+      expect(fs.existsSync(path.join(project, 'dist', 'main.cjs'))).toBe(true);
+      expect(fs.readdirSync(path.join(project, 'dist')).filter((f) => f.endsWith('.cache'))).toEqual([]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
