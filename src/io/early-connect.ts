@@ -14,9 +14,10 @@ import type { MailboxConfig } from '../core/config-types.js';
  * run that stops before it connects (a held lock, a crash) loses nothing but the handshake. The
  * server's certificate is checked exactly as imapflow would (same options, same `tls.connect`); a
  * failure is kept and thrown when the connection is taken, so it is reported where it always was,
- * as that attempt's. One the server closed without a word before it is taken is dropped, and
- * imapflow connects on its own: handed over, it would never hear of the close and would wait out
- * its greeting timeout (16 s) to report GREETING_TIMEOUT instead.
+ * as that attempt's. One the server closed without a word, or reset after the handshake, before
+ * it is taken is dropped, and imapflow connects on its own: handed over, it would never hear of
+ * the close and would wait out its greeting timeout (16 s) to report GREETING_TIMEOUT instead, or
+ * fail the attempt with the reset.
  */
 interface Early {
   socket: tls.TLSSocket;
@@ -54,7 +55,10 @@ export function takeEarly(mb: MailboxConfig): ImapTransport | undefined {
   opened.delete(mb);
   const { socket } = early;
   // A server that closed it after saying something (a BYE) is seen by imapflow once it reads that.
-  if (!early.error && (socket.destroyed || socket.readableEnded || socket.writableEnded)) {
+  // One reset after the handshake (a limit on connections that have not logged in) would fail the
+  // attempt, where a connection of imapflow's own may well succeed; a handshake's error is kept.
+  const closed = socket.destroyed || socket.readableEnded || socket.writableEnded;
+  if (closed && (early.secure || !early.error)) {
     socket.destroy();
     return undefined;
   }

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../../src/core/config-types.js';
@@ -129,4 +129,38 @@ describe('a connection started early', () => {
     // No connection reached the server at all.
     expect(await noAuthDisconnects()).toBe(unusedBefore);
   });
+
+  it('that the server reset after its handshake is not handed over: imapflow connects on its own and the run goes on', async () => {
+    // Between the run and Dovecot: the first connection is reset once its handshake is done (a
+    // server's or a balancer's limit on connections that have not logged in); the others pass.
+    let first = true;
+    let reset = () => undefined as void;
+    const wasReset = new Promise<void>((resolve) => (reset = resolve));
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(server.imapsPort, server.host);
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      if (!first) return;
+      first = false;
+      // The client's second flight (its Finished) ends the handshake on its side.
+      let flights = 0;
+      client.on('data', () => {
+        if (++flights === 2) setTimeout(() => (client.resetAndDestroy(), reset()), 50);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const mb = mailbox({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, tlsOptions: { rejectUnauthorized: true, ca: server.certPem } });
+      connectEarly([mb]);
+      await wasReset;
+      await sleep(100);
+      const source = await ImapSource.connect(mb);
+      expect((await source.listFolders()).map((f) => f.path)).toContain('INBOX');
+      await source.close();
+    } finally {
+      closeEarly();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 30_000);
 });
