@@ -57,7 +57,8 @@ export async function syncMailbox(job: MailboxJob): Promise<MailboxReport> {
     const reports = folders.map((f) => emptyFolderReport(f.path, f.local.join('/')));
     report.folders.push(...reports);
     // Largest folders first, so the long one starts early and the small ones fill the gaps.
-    const order = folders.map((f, i) => i).sort((a, b) => messagesOf(listed, folders[b]) - messagesOf(listed, folders[a]));
+    const messages = (i: number) => statusOf.get(folders[i]?.path ?? '')?.messages ?? 0;
+    const order = folders.map((f, i) => i).sort((a, b) => messages(b) - messages(a));
     let next = 0;
     const worker = async () => {
       while (next < order.length && !job.signal.aborted) {
@@ -126,8 +127,4 @@ function retriesFor(job: MailboxJob, folder: string | undefined): RetryPolicy {
     signal: job.signal,
     onRetry: (attempt, delayMs, err) => job.onEvent({ type: 'retry', mailbox: job.mailbox.address, folder, attempt, delayMs, reason: describeError(err) }),
   };
-}
-
-function messagesOf(listed: ListedFolder[], folder: ResolvedFolder | undefined): number {
-  return listed.find((f) => f.path === folder?.path)?.status?.messages ?? 0;
 }
