@@ -86,12 +86,13 @@ export function closeEarly(): void {
 
 /** What imapflow passes to tls.connect for this mailbox (ImapSource.open sets the same options). */
 function connectOptions(mb: MailboxConfig): tls.ConnectionOptions {
-  return {
-    host: mb.host,
-    port: mb.port,
-    ...(isIp(mb.host) ? {} : { servername: mb.host }),
-    ...tlsOptions(mb),
-  };
+  const name = servername(mb);
+  return { host: mb.host, port: mb.port, ...(name ? { servername: name } : {}), ...tlsOptions(mb) };
+}
+
+/** The name sent for SNI: none for an IP address, where TLS allows none. */
+export function servername(mb: MailboxConfig): string | undefined {
+  return isIp(mb.host) ? undefined : mb.host;
 }
 
 /** imapflow's `tls` option for this mailbox. */
@@ -99,6 +100,6 @@ export function tlsOptions(mb: MailboxConfig): tls.ConnectionOptions {
   return { rejectUnauthorized: mb.tlsOptions.rejectUnauthorized, ...(mb.tlsOptions.ca ? { ca: mb.tlsOptions.ca } : {}) };
 }
 
-export function isIp(host: string): boolean {
+function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }

@@ -8,7 +8,7 @@ import { streamBody } from './body-stream.js';
 import { trustedSpecialUse } from './special-use.js';
 import { imapAuth } from './imap-auth.js';
 import { canBorrow, rawFetch } from './raw-fetch.js';
-import { isIp, takeEarly, tlsOptions } from './early-connect.js';
+import { servername, takeEarly, tlsOptions } from './early-connect.js';
 
 export interface FolderStatus {
   messages: number;
@@ -68,7 +68,7 @@ export class ImapSource {
       port: mb.port,
       secure: mb.tls === 'implicit',
       doSTARTTLS: mb.tls === 'starttls' ? true : mb.tls === 'none' ? false : undefined,
-      servername: isIp(mb.host) ? undefined : mb.host,
+      servername: servername(mb),
       auth,
       tls: tlsOptions(mb),
       // The first connection's handshake may be under way already (early-connect.ts).
